@@ -1,0 +1,50 @@
+# Two commands do all the set-up on a fresh machine: `make run` and `make test`.
+# Every target installs what it needs into .venv first.
+
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+HOST   ?= 127.0.0.1
+PORT   ?= 8080
+
+.PHONY: run test bench spec lint fmt clean install install-test
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+# Stamp files: reinstall only when the package metadata changes.
+$(VENV)/.installed: $(PY) setup.cfg pyproject.toml
+	$(PY) -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: $(PY) setup.cfg pyproject.toml
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $(VENV)/.installed $@
+
+install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test
+
+run: install
+	$(VENV)/bin/opescare-sandbox serve --host $(HOST) --port $(PORT)
+
+test: install-test
+	$(PY) -m pytest
+
+spec: install
+	$(VENV)/bin/opescare-sandbox spec --output openapi.yaml
+
+bench: install-test
+	$(PY) bench/run.py
+
+lint: install-test
+	$(PY) -m pip install --quiet ruff
+	$(VENV)/bin/ruff check sandbox tests
+
+fmt: install-test
+	$(PY) -m pip install --quiet ruff
+	$(VENV)/bin/ruff format sandbox tests
+
+clean:
+	rm -rf $(VENV) .sandbox-data .pytest_cache build dist *.egg-info
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +
