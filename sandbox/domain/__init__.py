@@ -1,0 +1,1 @@
+"""Domain rules of the sandbox: pure Python over a World, never importing Flask."""

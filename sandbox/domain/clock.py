@@ -1,0 +1,62 @@
+"""The sandbox clock: real time plus a per-world offset, or frozen at a chosen instant.
+
+Consent expiry, token expiry, webhook retries, OpenEyes ages and the reconciliation default date all
+read this clock, so tests can move time instead of sleeping. The state lives in the world's meta
+(`clock: {"offset_seconds": float, "frozen_at": iso | null}`), so it resets with the world.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime, timezone
+
+
+def _wall() -> float:
+    return time.time()
+
+
+def now_ts(world) -> float:
+    """Seconds since the epoch on this world's clock."""
+    clock = world.meta.get("clock") or {}
+    frozen = clock.get("frozen_at")
+    if frozen is not None:
+        return float(frozen)
+    return _wall() + float(clock.get("offset_seconds", 0.0))
+
+
+def now(world) -> datetime:
+    return datetime.fromtimestamp(now_ts(world), tz=timezone.utc)
+
+
+def today(world):
+    return now(world).date()
+
+
+def advance(world, seconds: float) -> datetime:
+    """Move the clock forward (or back, with a negative value)."""
+    clock = dict(world.meta.get("clock") or {})
+    if clock.get("frozen_at") is not None:
+        clock["frozen_at"] = float(clock["frozen_at"]) + seconds
+    else:
+        clock["offset_seconds"] = float(clock.get("offset_seconds", 0.0)) + seconds
+    world.set_meta(clock=clock)
+    return now(world)
+
+
+def set_now(world, instant: datetime, frozen: bool = False) -> datetime:
+    """Make the clock read `instant` now; it keeps running unless `frozen`."""
+    target = instant.timestamp()
+    clock = {"frozen_at": target} if frozen else {"offset_seconds": target - _wall(), "frozen_at": None}
+    world.set_meta(clock=clock)
+    return now(world)
+
+
+def isoformat(moment: datetime) -> str:
+    """`2026-11-21T09:14:00Z`: UTC, whole seconds, as the API writes times."""
+    return moment.astimezone(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def parse_iso(raw: str) -> datetime:
+    """An ISO-8601 instant; a naive value is taken as UTC. Raises ValueError when malformed."""
+    value = datetime.fromisoformat(raw.strip().replace("Z", "+00:00"))
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)

@@ -1,0 +1,129 @@
+"""OAuth 2.0 client credentials: client authentication, scope narrowing, RS256 access tokens and their checks.
+
+Tokens carry the claims of the Connect docs plus `tenant`, so a token minted in one tenant is refused
+in another. Expiry and not-before are judged on the world's sandbox clock, so advancing the clock
+expires tokens without sleeping. Only RS256 is accepted: `alg: none` and HS256 tokens (including
+HS256 signed with the public key) fail as `token_invalid`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import itertools
+import json
+from pathlib import Path
+
+import jwt
+from cryptography.hazmat.primitives import serialization
+from jwt.algorithms import RSAAlgorithm
+
+from ..errors import InvalidClient, InvalidScope, TokenExpired, TokenInvalid
+from . import clock
+
+ISSUER = "opescare-connect"
+AUDIENCE = "opescare-api"
+LIFETIME_SECONDS = 3600
+CLOCK_SKEW_SECONDS = 60
+_token_counter = itertools.count(1)
+
+
+class SigningKey:
+    """The sandbox's RSA key pair (shipped in fixtures/, never a real secret) and its JWKS form."""
+
+    def __init__(self, pem: bytes):
+        self.private_key = serialization.load_pem_private_key(pem, password=None)
+        self.public_key = self.private_key.public_key()
+        self.public_jwk = json.loads(RSAAlgorithm.to_jwk(self.public_key))
+        self.kid = _thumbprint(self.public_jwk)
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> "SigningKey":
+        return cls(Path(path).read_bytes())
+
+    def jwks(self) -> dict:
+        return {"keys": [{**self.public_jwk, "kid": self.kid, "use": "sig", "alg": "RS256"}]}
+
+
+def _thumbprint(jwk: dict) -> str:
+    """RFC 7638 thumbprint (SHA-256 over the required members in lexical order), first 16 hex digits."""
+    canonical = json.dumps({k: jwk[k] for k in ("e", "kty", "n")}, separators=(",", ":"), sort_keys=True)
+    return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+
+def hash_secret(secret: str) -> str:
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def authenticate_client(world, client_id: str, client_secret: str) -> dict:
+    client = world["clients"].first("client_id", client_id)
+    if client is None or not hmac.compare_digest(client["secret_sha256"], hash_secret(client_secret)):
+        raise InvalidClient()
+    return client
+
+
+def grant_scopes(client: dict, requested: str | None) -> list[str]:
+    """The scopes the token gets: exactly those requested (each held by the client), or all the client's."""
+    if requested is None or not requested.strip():
+        return list(client["scopes"])
+    wanted = list(dict.fromkeys(requested.split()))
+    missing = [s for s in wanted if s not in client["scopes"]]
+    if missing:
+        raise InvalidScope(
+            "The client may not request these scopes.", requested_scopes=wanted, unauthorized_scopes=missing
+        )
+    return wanted
+
+
+def issue_token(world, key: SigningKey, client: dict, scopes: list[str], tenant: str) -> dict:
+    issued_at = int(clock.now_ts(world))
+    jti = hashlib.sha256(f"{tenant}:{client['client_id']}:{issued_at}:{next(_token_counter)}".encode()).hexdigest()
+    claims = {
+        "iss": ISSUER,
+        "aud": AUDIENCE,
+        "iat": issued_at,
+        "nbf": issued_at,
+        "exp": issued_at + LIFETIME_SECONDS,
+        "jti": f"tok_{jti[:24]}",
+        "sub": client["client_id"],
+        "client_id": client["client_id"],
+        "facility_id": client["facility_id"],
+        "environment": "sandbox",
+        "scopes": scopes,
+        "tenant": tenant,
+    }
+    token = jwt.encode(claims, key.private_key, algorithm="RS256", headers={"kid": key.kid, "typ": "JWT"})
+    return {"access_token": token, "token_type": "Bearer", "expires_in": LIFETIME_SECONDS, "scope": " ".join(scopes)}
+
+
+def verify_token(world, key: SigningKey, token: str, tenant: str) -> dict:
+    """The token's claims, or TokenInvalid / TokenExpired."""
+    try:
+        claims = jwt.decode(
+            token,
+            key.public_key,
+            algorithms=["RS256"],
+            audience=AUDIENCE,
+            issuer=ISSUER,
+            options={"verify_exp": False, "verify_nbf": False, "verify_iat": False,
+                     "require": ["exp", "iat", "iss", "aud", "sub", "scopes"]},
+        )
+    except jwt.PyJWTError as exc:
+        raise TokenInvalid(f"The access token is not valid: {exc}.") from None
+    now = clock.now_ts(world)
+    if not isinstance(claims.get("exp"), (int, float)) or now >= claims["exp"]:
+        raise TokenExpired()
+    not_before = claims.get("nbf", claims.get("iat"))
+    if not isinstance(not_before, (int, float)) or not_before > now + CLOCK_SKEW_SECONDS:
+        raise TokenInvalid("The access token is not valid yet.")
+    if claims.get("tenant", "default") != tenant:
+        raise TokenInvalid("The access token was issued for another sandbox tenant.")
+    if world["clients"].first("client_id", claims["sub"]) is None:
+        raise TokenInvalid("The access token's client no longer exists in this world.")
+    return claims
+
+
+def require_scopes(claims: dict, needed: tuple[str, ...]) -> None:
+    missing = [s for s in needed if s not in claims.get("scopes", [])]
+    if missing:
+        raise InvalidScope(required_scopes=list(needed), missing_scopes=missing)

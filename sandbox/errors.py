@@ -1,0 +1,104 @@
+"""Every error the sandbox can answer, as classes with a status and a code, and the one envelope they render to.
+
+The envelope carries both the docs' lowercase code and the SDKs' uppercase code:
+`{"error": "consent_required", "error_code": "CONSENT_REQUIRED", "message": "...", "status": 403}`
+plus optional extra fields (`errors`, `required_scopes`, `retry_after`, ...). No Flask here: the HTTP
+layer (`sandbox/api/errors.py`) only turns these into responses.
+"""
+
+from __future__ import annotations
+
+
+class SandboxError(Exception):
+    """Base class: subclasses set `status`, `error` and a default `message`."""
+
+    status = 400
+    error = "invalid_request"
+    message = "The request is invalid."
+
+    def __init__(self, message: str | None = None, *, headers: dict | None = None, **extra):
+        super().__init__(message or self.message)
+        self.message = message or self.message
+        self.headers = headers or {}
+        self.extra = extra
+
+    @property
+    def error_code(self) -> str:
+        return self.error.upper()
+
+    def to_dict(self) -> dict:
+        body = {"error": self.error, "error_code": self.error_code, "message": self.message, "status": self.status}
+        body.update(self.extra)
+        return body
+
+
+def error_class(status: int, error: str, message: str, name: str | None = None) -> type[SandboxError]:
+    """Declare an error class in one line: `PatientNotFound = error_class(404, "patient_not_found", ...)`."""
+    name = name or "".join(part.title() for part in error.split("_"))
+    return type(name, (SandboxError,), {"status": status, "error": error, "message": message})
+
+
+InvalidRequest = error_class(400, "invalid_request", "The request is malformed or misses a required field.")
+UnsupportedGrantType = error_class(400, "unsupported_grant_type", "Only grant_type=client_credentials is supported.")
+IdempotencyKeyRequired = error_class(
+    400, "idempotency_key_required", "Record pushes need an Idempotency-Key header."
+)
+InvalidClient = error_class(401, "invalid_client", "Unknown client_id or wrong client_secret.")
+MissingToken = error_class(401, "missing_token", "Send an Authorization: Bearer <access_token> header.")
+TokenInvalid = error_class(401, "token_invalid", "The access token is not valid.")
+TokenExpired = error_class(401, "token_expired", "The access token has expired; request a new one.")
+AdminTokenRequired = error_class(401, "admin_token_required", "This sandbox control needs the admin token.")
+InvalidScope = error_class(403, "invalid_scope", "The token does not carry the scope this endpoint needs.")
+ConsentRequired = error_class(403, "consent_required", "The patient has not granted consent to this client.")
+NotFound = error_class(404, "not_found", "No such resource or path.")
+PatientNotFound = error_class(404, "patient_not_found", "No patient is registered with this Health ID.")
+FacilityNotFound = error_class(404, "facility_not_found", "No facility has this id.")
+SubscriptionNotFound = error_class(404, "subscription_not_found", "No such webhook subscription for this client.")
+EventNotFound = error_class(404, "event_not_found", "No such webhook event.")
+MethodNotAllowed = error_class(405, "method_not_allowed", "This method is not allowed on this path.")
+DuplicateSubscription = error_class(
+    409, "duplicate_subscription", "This client already subscribes this callback URL."
+)
+IdempotencyConflict = error_class(
+    409, "idempotency_conflict", "This Idempotency-Key was already used with a different body."
+)
+MultiplePatientMatches = error_class(
+    409, "multiple_patient_matches", "Several registered patients match these demographics."
+)
+PayloadTooLarge = error_class(413, "payload_too_large", "The request body is too large.")
+UnsupportedMediaType = error_class(415, "unsupported_media_type", "Send the body as application/json.")
+HealthIdInvalid = error_class(422, "health_id_invalid", "The Health ID fails the format or checksum test.")
+MissingLookupCriteria = error_class(
+    422,
+    "missing_lookup_criteria",
+    "Send a health_id, or first_name, last_name and date_of_birth.",
+)
+ValidationFailed = error_class(422, "validation_failed", "The request breaks a business rule.")
+RateLimitExceeded = error_class(429, "rate_limit_exceeded", "Too many requests for this client; slow down.")
+InternalError = error_class(500, "internal_error", "The sandbox failed to handle this request.")
+ServiceUnavailable = error_class(503, "service_unavailable", "The service is temporarily unavailable.")
+
+# HTTP status -> the class used when only a status is known (Flask's own errors, `Prefer: code=`).
+BY_STATUS: dict[int, type[SandboxError]] = {
+    400: InvalidRequest,
+    401: TokenInvalid,
+    403: InvalidScope,
+    404: NotFound,
+    405: MethodNotAllowed,
+    409: IdempotencyConflict,
+    413: PayloadTooLarge,
+    415: UnsupportedMediaType,
+    422: ValidationFailed,
+    429: RateLimitExceeded,
+    500: InternalError,
+    503: ServiceUnavailable,
+}
+
+
+def for_status(status: int, message: str | None = None, **extra) -> SandboxError:
+    """An error instance for a bare HTTP status (falls back to a generic class of the same status)."""
+    cls = BY_STATUS.get(status)
+    if cls is None:
+        cls = error_class(status, "error" if status >= 500 else "invalid_request", "Request failed.", "GenericError")
+        cls.status = status
+    return cls(message, **extra)

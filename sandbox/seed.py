@@ -1,0 +1,135 @@
+"""Build a world from (seed, size, fixtures/): curated documentation data plus a seeded synthetic population. No Flask.
+
+Same seed + size + fixtures gives a byte-identical world on every machine and every day: every
+generated value comes from a `random.Random` seeded from (seed, part name), and every generated date
+hangs off ANCHOR_DATE, never today. Each part has its own random stream, so adding a part never
+changes what another part generates.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import random
+import threading
+from datetime import date, datetime, time, timedelta, timezone
+from pathlib import Path
+
+from .domain import health_ids
+from .domain.clock import isoformat
+from .domain.tokens import hash_secret
+from .store import World
+from .tables import TABLES, patient_match_key
+
+ANCHOR_DATE = date(2026, 1, 1)
+BLOOD_TYPES = (("O+", 47), ("A+", 23), ("B+", 18), ("AB+", 4), ("O-", 3), ("A-", 2), ("B-", 2), ("AB-", 1))
+ALLERGENS = ("Penicillin", "Sulfonamides", "Aspirin", "Ibuprofen", "Chloroquine", "Codeine", "Latex", "Peanuts")
+OTHER_COUNTRIES = ("NG", "GA", "TD", "CF", "CG")
+
+
+@functools.lru_cache(maxsize=8)
+def load_fixtures(directory: str) -> dict:
+    """Every JSON file of the fixtures directory, by file stem."""
+    return {path.stem: json.loads(path.read_text(encoding="utf-8")) for path in sorted(Path(directory).glob("*.json"))}
+
+
+def part_rng(seed: int, part: str) -> random.Random:
+    """The random stream of one part of the world (string seeds hash with SHA-512: stable everywhere)."""
+    return random.Random(f"{seed}:{part}")
+
+
+def anchor_datetime(days_before: int, seconds: int = 0) -> str:
+    moment = datetime.combine(ANCHOR_DATE, time(), tzinfo=timezone.utc) - timedelta(days=days_before)
+    return isoformat(moment + timedelta(seconds=seconds))
+
+
+def build_world(seed: int, patients: int, fixtures_dir: str) -> World:
+    """A frozen template world: tenants overlay it, never change it."""
+    fixtures = load_fixtures(str(fixtures_dir))
+    world = World("template", TABLES)
+    with world.transaction():
+        world.set_meta(seed=seed, patients=patients, anchor_date=ANCHOR_DATE.isoformat(), counters={})
+        for part in SEEDERS:
+            part(world, seed, patients, fixtures)
+    world.frozen = True
+    return world
+
+
+def seed_clients(world: World, seed: int, patients: int, fixtures: dict) -> None:
+    for client in fixtures["clients"]["clients"]:
+        doc = {k: v for k, v in client.items() if k != "client_secret"}
+        world["clients"].insert({**doc, "secret_sha256": hash_secret(client["client_secret"]), "source": "fixture"})
+
+
+def seed_facilities(world: World, seed: int, patients: int, fixtures: dict) -> None:
+    for facility in fixtures["facilities"]["facilities"]:
+        world["facilities"].insert(facility)
+
+
+def seed_documentation_patients(world: World, seed: int, patients: int, fixtures: dict) -> None:
+    for patient in fixtures["documentation_patients"]["patients"]:
+        doc = {k: v for k, v in patient.items() if k != "consents"}
+        world["patients"].insert({**doc, "created_at": anchor_datetime(30), "source": "documentation"})
+        for consent in patient.get("consents", ()):
+            world["consents"].insert({"health_id": patient["health_id"], **consent})
+
+
+def seed_population(world: World, seed: int, patients: int, fixtures: dict) -> None:
+    """`patients` synthetic Cameroonian patients with checksum-valid Health IDs."""
+    rng = part_rng(seed, "patients")
+    names = fixtures["cm_names"]
+    reserved = {patient_match_key(d) for d in fixtures["documentation_patients"]["reserved_demographics"]}
+    groups, weights = zip(*BLOOD_TYPES)
+    created = 0
+    while created < patients:
+        sex = rng.choice(("female", "male"))
+        country = "CM" if rng.random() < 0.95 else rng.choice(OTHER_COUNTRIES)
+        doc = {
+            "first_name": rng.choice(names["female_first" if sex == "female" else "male_first"]),
+            "last_name": rng.choice(names["last"]),
+            "sex": sex,
+            "date_of_birth": (ANCHOR_DATE - timedelta(days=rng.randint(0, 85 * 365))).isoformat(),
+            "country_code": country,
+            "phone_number": f"+237{rng.choice(('67', '68', '69', '65'))}{rng.randint(0, 9_999_999):07d}",
+            "blood_type": rng.choices(groups, weights)[0],
+            "allergies": sorted(rng.sample(ALLERGENS, rng.choice((0, 0, 0, 0, 1, 1, 2)))),
+            "verification_status": "verified" if rng.random() < 0.85 else "unverified",
+            "identity_status": "confirmed" if rng.random() < 0.9 else "provisional",
+            "created_at": anchor_datetime(rng.randint(1, 3 * 365), rng.randint(0, 86_399)),
+            "source": "seed",
+        }
+        health_id = health_ids.generate(rng, country)
+        while world["patients"].first("health_id", health_id) is not None:
+            health_id = health_ids.generate(rng, country)
+        if patient_match_key(doc) in reserved:
+            continue
+        world["patients"].insert({"health_id": health_id, **doc})
+        created += 1
+
+
+# The parts of a world, in build order. Later issues add theirs (inventory, OpenEyes, ...).
+SEEDERS = (seed_clients, seed_facilities, seed_documentation_patients, seed_population)
+
+
+_template_lock = threading.Lock()
+
+
+@functools.lru_cache(maxsize=8)
+def _cached_template(seed: int, patients: int, fixtures_dir: str) -> World:
+    return build_world(seed, patients, fixtures_dir)
+
+
+def template(seed: int, patients: int, fixtures_dir: str | Path) -> World:
+    """The frozen template for (seed, patients), built once per process and shared by every tenant and app."""
+    with _template_lock:
+        return _cached_template(int(seed), int(patients), str(fixtures_dir))
+
+
+class TemplateSource:
+    """What a WorldStore calls to get a template: `source(seed, patients)`."""
+
+    def __init__(self, fixtures_dir: str | Path):
+        self.fixtures_dir = str(fixtures_dir)
+
+    def __call__(self, seed: int, patients: int) -> World:
+        return template(seed, patients, self.fixtures_dir)

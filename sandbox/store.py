@@ -1,0 +1,319 @@
+"""World storage: TinyDB documents held in memory with indexes, copy-on-write over a shared template. No Flask.
+
+Why not TinyDB's Table API for every call: it re-reads and rewrites the whole table on each write and
+scans on each query (about 27 ms a lookup and 35-340 ms an insert at 100,000 documents). Here:
+
+- A `Table` keeps `tinydb.table.Document`s in a dict by doc id, with hash or sorted indexes, so a
+  lookup by key never scans. A tenant's table is an *overlay* on the template world's table: it holds
+  only the documents the tenant changed, added or removed. Building or resetting a tenant is O(1).
+- Documents are immutable by convention: writes replace a document, never edit it in place, because
+  template documents are shared by every tenant.
+- `World.transaction()` groups writes: all of them or none (an exception rolls back in memory), then
+  one journal line per transaction.
+- Persistence (`sandbox/persistence.py`) writes that line to an append-only journal before the write
+  is acknowledged, and compacts it into a TinyDB JSON file (atomic temp + fsync + rename).
+"""
+
+from __future__ import annotations
+
+import bisect
+import json
+import threading
+from contextlib import contextmanager
+from typing import Callable, Iterable
+
+from tinydb.table import Document
+
+KeyFunc = Callable[[dict], object]
+
+
+def field(name: str) -> KeyFunc:
+    return lambda doc: doc.get(name)
+
+
+def lowered(name: str) -> KeyFunc:
+    return lambda doc: (doc.get(name) or "").strip().lower() or None
+
+
+def fields(*names: str) -> KeyFunc:
+    return lambda doc: tuple(doc.get(n) for n in names)
+
+
+class HashIndex:
+    """value -> set of doc ids. A key function may return None (not indexed) or a list (one entry each)."""
+
+    def __init__(self, key: KeyFunc):
+        self.key = key
+        self.ids: dict[object, set[int]] = {}
+
+    def _values(self, doc: dict) -> Iterable:
+        value = self.key(doc)
+        if value is None:
+            return ()
+        return value if isinstance(value, list) else (value,)
+
+    def add(self, doc_id: int, doc: dict) -> None:
+        for value in self._values(doc):
+            self.ids.setdefault(value, set()).add(doc_id)
+
+    def discard(self, doc_id: int, doc: dict) -> None:
+        for value in self._values(doc):
+            bucket = self.ids.get(value)
+            if bucket is not None:
+                bucket.discard(doc_id)
+                if not bucket:
+                    del self.ids[value]
+
+    def get(self, value) -> set[int]:
+        return self.ids.get(value, set())
+
+
+class SortedIndex(HashIndex):
+    """A hash index that also answers string-prefix queries (keys kept sorted, rebuilt lazily)."""
+
+    def __init__(self, key: KeyFunc):
+        super().__init__(key)
+        self._sorted: list | None = None
+
+    def add(self, doc_id, doc):
+        super().add(doc_id, doc)
+        self._sorted = None
+
+    def discard(self, doc_id, doc):
+        super().discard(doc_id, doc)
+        self._sorted = None
+
+    def prefix(self, prefix: str) -> set[int]:
+        if self._sorted is None:
+            self._sorted = sorted(self.ids)
+        keys, found = self._sorted, set()
+        i = bisect.bisect_left(keys, prefix)
+        while i < len(keys) and keys[i].startswith(prefix):
+            found |= self.ids[keys[i]]
+            i += 1
+        return found
+
+
+class Table:
+    """A TinyDB-shaped table (Documents with integer ids) with indexes, optionally overlaid on a base table."""
+
+    def __init__(self, name: str, indexes: dict[str, HashIndex] | None, world: "World", base: "Table | None" = None):
+        self.name = name
+        self.world = world
+        self.base = base
+        self.docs: dict[int, Document] = {}
+        self.removed: set[int] = set()
+        self.indexes = indexes or {}
+        self.next_id = (base.next_id if base else 1)
+
+    # -- reads ---------------------------------------------------------------------------------
+    def get(self, doc_id: int) -> Document | None:
+        doc = self.docs.get(doc_id)
+        if doc is not None or self.base is None or doc_id in self.removed:
+            return doc
+        return self.base.get(doc_id)
+
+    def _ids(self, index: str, lookup: Callable[[HashIndex], set[int]]) -> set[int]:
+        ids = set(lookup(self.indexes[index]))
+        if self.base is not None:
+            hidden = self.docs.keys() | self.removed
+            ids |= {i for i in lookup(self.base.indexes[index]) if i not in hidden}
+        return ids
+
+    def find(self, index: str, value) -> list[Document]:
+        """Documents whose index key equals `value`, in id order."""
+        with self.world.lock:
+            return [self.get(i) for i in sorted(self._ids(index, lambda ix: ix.get(value)))]
+
+    def first(self, index: str, value) -> Document | None:
+        found = self.find(index, value)
+        return found[0] if found else None
+
+    def prefix(self, index: str, prefix: str) -> list[Document]:
+        """Documents whose (sorted) index key starts with `prefix`, in id order."""
+        with self.world.lock:
+            return [self.get(i) for i in sorted(self._ids(index, lambda ix: ix.prefix(prefix)))]
+
+    def all(self) -> list[Document]:
+        with self.world.lock:
+            ids = set(self.docs)
+            if self.base is not None:
+                ids |= {i for i in self.base.ids() if i not in self.removed}
+            return [self.get(i) for i in sorted(ids)]
+
+    def ids(self) -> set[int]:
+        own = set(self.docs)
+        if self.base is None:
+            return own
+        return own | (self.base.ids() - self.removed)
+
+    def __len__(self) -> int:
+        return len(self.ids()) if self.base is not None else len(self.docs)
+
+    # -- writes --------------------------------------------------------------------------------
+    def insert(self, doc: dict) -> Document:
+        with self.world.lock:
+            doc_id = self.next_id
+            return self._write(doc_id, dict(doc))
+
+    def update(self, doc_id: int, changes: dict) -> Document:
+        with self.world.lock:
+            current = self.get(doc_id)
+            if current is None:
+                raise KeyError(f"{self.name}[{doc_id}] does not exist")
+            return self._write(doc_id, {**current, **changes})
+
+    def remove(self, doc_id: int) -> None:
+        with self.world.lock:
+            if self.get(doc_id) is not None:
+                self._write(doc_id, None)
+
+    def _write(self, doc_id: int, new: dict | None) -> Document | None:
+        if self.world.frozen:
+            raise RuntimeError(f"the template world is read-only ({self.name})")
+        before, next_id = self.get(doc_id), self.next_id
+        with self.world.transaction():
+            self.world._changed(self, doc_id, before, next_id)
+            self._set(doc_id, new)
+        return self.get(doc_id)
+
+    def _set(self, doc_id: int, new: dict | None) -> None:
+        """Put `new` (or nothing) at `doc_id`, keeping indexes and the removed set right. No journaling."""
+        before = self.get(doc_id)
+        if before is not None:
+            for index in self.indexes.values():
+                index.discard(doc_id, before)
+        if new is None:
+            self.docs.pop(doc_id, None)
+            if self.base is not None and self.base.get(doc_id) is not None:
+                self.removed.add(doc_id)
+            return
+        doc = new if isinstance(new, Document) and new.doc_id == doc_id else Document(new, doc_id)
+        self.docs[doc_id] = doc
+        self.removed.discard(doc_id)
+        for index in self.indexes.values():
+            index.add(doc_id, doc)
+        self.next_id = max(self.next_id, doc_id + 1)
+
+    def own_state(self) -> dict:
+        """What this table adds to its base: the documents it holds and the base ids it hides."""
+        return {"docs": dict(self.docs), "removed": sorted(self.removed), "next_id": self.next_id}
+
+
+class World:
+    """One tenant's whole state: named tables, a lock, and transactions. `meta` holds seed, size, clock, counters."""
+
+    def __init__(self, name: str, specs: dict[str, dict[str, HashIndex | Callable]], template: "World | None" = None):
+        self.name = name
+        self.specs = specs
+        self.lock = threading.RLock()
+        self.frozen = False
+        self.persistence = None  # set by WorldStore for disk-backed tenants
+        self.listeners: list = []  # called with (world, event) by domain.events.record_event
+        self._pending: list | None = None
+        self.template = None
+        self.tables: dict[str, Table] = {}
+        self.rebase(template)
+
+    def rebase(self, template: "World | None") -> None:
+        """Drop every change and sit on `template` again (reset); the object stays the same for its holders."""
+        with self.lock:
+            self.template = template
+            self.tables = {
+                name: Table(name, _build_indexes(spec), self, template.tables[name] if template else None)
+                for name, spec in self.specs.items()
+            }
+
+    def __getitem__(self, name: str) -> Table:
+        return self.tables[name]
+
+    # -- meta ------------------------------------------------------------------------------------
+    @property
+    def meta(self) -> dict:
+        return self.tables["meta"].get(1) or {}
+
+    def set_meta(self, **changes) -> dict:
+        with self.lock:
+            return self.tables["meta"]._write(1, {**self.meta, **changes})
+
+    def next_sequence(self, name: str) -> int:
+        """A per-world counter (1, 2, 3, ...) that resets with the world: the source of stable ids."""
+        with self.transaction():
+            counters = dict(self.meta.get("counters") or {})
+            counters[name] = counters.get(name, 0) + 1
+            self.set_meta(counters=counters)
+            return counters[name]
+
+    # -- transactions ---------------------------------------------------------------------------
+    @contextmanager
+    def transaction(self):
+        """All writes inside happen together or not at all; one journal entry per outermost transaction."""
+        with self.lock:
+            if self._pending is not None:
+                yield self
+                return
+            self._pending = []
+            try:
+                yield self
+                if self._pending and self.persistence is not None:
+                    self.persistence.append(_net_changes(self._pending))
+            except BaseException:
+                for table, doc_id, before, next_id in reversed(self._pending):
+                    table._set(doc_id, before)
+                    table.next_id = next_id
+                raise
+            finally:
+                self._pending = None
+
+    def _changed(self, table: Table, doc_id: int, before: dict | None, next_id: int) -> None:
+        self._pending.append((table, doc_id, before, next_id))
+
+    # -- whole-world views ----------------------------------------------------------------------
+    def own_state(self) -> dict:
+        with self.lock:
+            return {name: table.own_state() for name, table in self.tables.items()}
+
+    def load_state(self, state: dict) -> None:
+        """Apply a saved overlay (from disk or a snapshot) on top of the current base, without journaling."""
+        with self.lock:
+            for name, table_state in state.items():
+                table = self.tables.get(name)
+                if table is None:
+                    continue
+                for doc_id in table_state.get("removed", ()):
+                    table._set(int(doc_id), None)
+                for doc_id, doc in table_state.get("docs", {}).items():
+                    table._set(int(doc_id), doc)
+                table.next_id = max(table.next_id, table_state.get("next_id", 1))
+
+    def apply_changes(self, changes: list) -> None:
+        """Replay journal entries `(table, doc_id, doc-or-None)` without journaling them again."""
+        with self.lock:
+            for name, doc_id, doc in changes:
+                if name in self.tables:
+                    self.tables[name]._set(int(doc_id), doc)
+
+    def export(self) -> dict:
+        """The whole world, template and changes merged, as plain JSON-ready data in a stable order."""
+        with self.lock:
+            return {name: {str(doc.doc_id): dict(doc) for doc in table.all()} for name, table in self.tables.items()}
+
+    def export_json(self) -> str:
+        return json.dumps(self.export(), sort_keys=True, indent=1, ensure_ascii=False)
+
+
+def _build_indexes(spec: dict) -> dict[str, HashIndex]:
+    return {name: (make() if isinstance(make, type) else _as_index(make)) for name, make in spec.items()}
+
+
+def _as_index(make) -> HashIndex:
+    if isinstance(make, tuple):  # ("sorted", keyfunc)
+        kind, key = make
+        return SortedIndex(key) if kind == "sorted" else HashIndex(key)
+    return HashIndex(make)
+
+
+def _net_changes(pending: list) -> list:
+    """Each touched document once, as it stands now: `[table name, doc id, document or None]`."""
+    touched = dict.fromkeys((table, doc_id) for table, doc_id, _, _ in pending)
+    return [[table.name, doc_id, table.get(doc_id)] for table, doc_id in touched]
