@@ -1,0 +1,41 @@
+"""Sandbox controls that exist in no production API: health and reset (tag "Sandbox controls")."""
+
+from __future__ import annotations
+
+import time
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from .. import __version__
+from ..schemas.common import ErrorSchema
+from ..schemas.controls import HealthSchema, ResetRequestSchema, ResetResponseSchema
+from .context import sandbox, tenant
+
+blp = Blueprint("Sandbox controls", __name__, description="Set up and inspect the test world (not part of any production API)",
+                url_prefix="/sandbox")
+
+
+@blp.route("/health")
+class Health(MethodView):
+    @blp.doc(security=[])
+    @blp.response(200, HealthSchema)
+    def get(self):
+        """Readiness check."""
+        store = sandbox().store
+        return {"status": "ok", "version": __version__, "seed": store.seed, "patients": store.patients,
+                "tenants": store.tenants()}
+
+
+@blp.route("/reset")
+class Reset(MethodView):
+    @blp.arguments(ResetRequestSchema, required=False)
+    @blp.response(200, ResetResponseSchema)
+    @blp.alt_response(400, schema=ErrorSchema, description="Bad seed or size")
+    def post(self, body):
+        """Reset the caller's tenant to its seeded state (optionally with another seed or size)."""
+        started = time.perf_counter()
+        world = sandbox().store.reset(tenant(), body.get("seed"), body.get("patients"))
+        meta = world.meta
+        return {"status": "reset", "tenant": tenant(), "seed": meta["seed"], "patients": meta["patients"],
+                "duration_ms": round((time.perf_counter() - started) * 1000, 3)}

@@ -1,0 +1,83 @@
+"""create_app(): the one place where configuration, the world store, the API and the blueprints meet."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from flask import Flask
+from flask_smorest import Api
+
+from . import __version__
+from .api import BLUEPRINTS
+from .api.context import Sandbox, check_tenant
+from .api.errors import from_http_exception, register_error_handlers, render
+from .config import load_config
+from .domain.tokens import SigningKey
+from .schemas.common import ErrorSchema
+from .seed import TemplateSource
+from .worlds import WorldStore
+
+SIGNING_KEY_FILE = "sandbox_signing_key.pem"
+
+API_DESCRIPTION = """\
+A local, stateful sandbox of the **OpesCare Connect API** (`/api/v1/connect`) and the **OpenEyes
+Patient API** (`/api/v1/patient/search`), plus sandbox controls under `/sandbox`.
+
+Sandbox credentials: `client_id=demo_dev_sandbox`, `client_secret=demo_secret_sandbox_2026`.
+Every error uses one envelope: `{"error", "error_code", "message", "status"}`.
+"""
+
+
+class SandboxApi(Api):
+    """flask-smorest's Api with the sandbox's error envelope for every HTTP error."""
+
+    ERROR_SCHEMA = ErrorSchema
+
+    def handle_http_exception(self, error):
+        return render(from_http_exception(error))
+
+
+def create_app(config: dict | None = None) -> Flask:
+    settings = load_config(config)
+    app = Flask("sandbox")
+    app.config.update(settings)
+    app.config.update(
+        API_TITLE="OpesCare Sandbox",
+        API_VERSION=__version__,
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/",
+        OPENAPI_JSON_PATH="openapi.json",
+        JSON_SORT_KEYS=False,
+    )
+    app.json.sort_keys = False
+    app.json.compact = True
+    logging.getLogger("sandbox").setLevel(logging.INFO)
+
+    fixtures_dir = Path(settings["FIXTURES_DIR"])
+    store = WorldStore(
+        TemplateSource(fixtures_dir),
+        seed=int(settings["SEED"]),
+        patients=int(settings["PATIENTS"]),
+        data_dir=None if settings["IN_MEMORY"] else settings["DATA_DIR"],
+        fsync=bool(settings["FSYNC"]),
+    )
+    app.extensions["sandbox"] = Sandbox(settings=settings, store=store,
+                                        key=SigningKey.from_file(fixtures_dir / SIGNING_KEY_FILE))
+
+    api = SandboxApi(app, spec_kwargs={"info": {"description": API_DESCRIPTION}})
+    _declare_security_schemes(api)
+    register_error_handlers(app)
+    app.before_request(check_tenant)
+    for blp in BLUEPRINTS:
+        api.register_blueprint(blp)
+    app.extensions["sandbox_api"] = api
+    return app
+
+
+def _declare_security_schemes(api: Api) -> None:
+    components = api.spec.components
+    components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
+    components.security_scheme("openEyesBasic", {"type": "http", "scheme": "basic"})
+    components.security_scheme("sandboxAdmin", {"type": "http", "scheme": "bearer",
+                                                "description": "Only when the server has SANDBOX_ADMIN_TOKEN set."})
