@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -14,7 +14,7 @@ from sandbox.domain import clock, health_ids
 from .conftest import DEMO_CLIENT
 
 URL = "/api/v1/connect/patients/resolve"
-NOW = datetime(2026, 3, 1, 8, 30, tzinfo=timezone.utc)
+NOW = datetime(2026, 3, 1, 8, 30, tzinfo=UTC)
 # The seed's Case A body, exactly as printed.
 CASE_A = {"first_name": "Marie", "last_name": "Fouda", "date_of_birth": "1990-07-22", "country_code": "CM",
           "sex": "female", "purpose": "his_registration", "external_reference": "HIS-PAT-00341"}

@@ -51,7 +51,7 @@ def json_object_body(view):
 
 @blp.route("/patients/resolve")
 class Resolve(MethodView):
-    decorators = [json_object_body]
+    decorators = (json_object_body,)
 
     @blp.arguments(ResolveRequestSchema)
     @blp.response(200, ResolveResponseSchema, description="found: the patient is registered")

@@ -8,8 +8,14 @@ from __future__ import annotations
 
 from datetime import date
 
-from ..errors import HealthIdInvalid, MissingLookupCriteria, MultiplePatientMatches, PatientNotFound, SandboxError
-from ..errors import ValidationFailed
+from ..errors import (
+    HealthIdInvalid,
+    MissingLookupCriteria,
+    MultiplePatientMatches,
+    PatientNotFound,
+    SandboxError,
+    ValidationFailed,
+)
 from ..tables import patient_match_key
 from . import audit, clock, health_ids
 from .events import record_event
