@@ -7,8 +7,12 @@ from flask_smorest import Blueprint
 
 from ..domain import consent
 from ..schemas.common import ErrorSchema
-from ..schemas.consent import (ConsentGrantRequestSchema, ConsentRevokeRequestSchema, ConsentRevokeResponseSchema,
-                               ConsentSchema)
+from ..schemas.consent import (
+    ConsentGrantRequestSchema,
+    ConsentRevokeRequestSchema,
+    ConsentRevokeResponseSchema,
+    ConsentSchema,
+)
 from .context import world
 from .security import bearer_claims, requires_token
 
@@ -30,7 +34,7 @@ class ConsentGrant(MethodView):
     @blp.arguments(ConsentGrantRequestSchema, required=False,
                    example={"consent_type": "full_record", "expires_at": "2026-12-31T23:59:59Z"})
     @blp.response(201, ConsentSchema)
-    @blp.alt_response(400, schema=ErrorSchema, description="invalid_request: unknown consent_type, malformed expires_at")
+    @blp.alt_response(400, schema=ErrorSchema, description="invalid_request: bad consent_type or expires_at")
     @blp.alt_response(404, schema=ErrorSchema, description="patient_not_found")
     @blp.alt_response(422, schema=ErrorSchema, description="validation_failed: expires_at is not in the future")
     @requires_token(blp)

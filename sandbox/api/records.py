@@ -8,8 +8,14 @@ from flask_smorest import Blueprint
 
 from ..domain import pushes, records
 from ..schemas.common import ErrorSchema
-from ..schemas.records import (EncounterPushSchema, LabResultPushSchema, PendingReconciliationSchema,
-                               PushResultSchema, RecordsQuerySchema, RecordsResponseSchema)
+from ..schemas.records import (
+    EncounterPushSchema,
+    LabResultPushSchema,
+    PendingReconciliationSchema,
+    PushResultSchema,
+    RecordsQuerySchema,
+    RecordsResponseSchema,
+)
 from .context import world
 from .security import bearer_claims, requires_token
 

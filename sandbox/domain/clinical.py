@@ -58,7 +58,7 @@ class LabTest:
         return f"{number:.{self.decimals}f}"
 
     def flag(self, value) -> str:
-        """normal / low / high / critical for numbers (critical beyond the critical limits); normal / abnormal otherwise."""
+        """normal / low / high, or critical beyond the critical limits; normal / abnormal for text results."""
         if self.results:
             return "normal" if value == self.results[0] else "abnormal"
         if (self.critical_low is not None and value < self.critical_low) or \

@@ -7,7 +7,7 @@ A consent row holds `status` granted | pending | denied | revoked | expired. A g
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from ..errors import ConsentRequired, ValidationFailed
 from . import audit, clock, events
@@ -86,7 +86,7 @@ def grant(world, raw_health_id: str, claims: dict, consent_type: str, expires_at
     health_id = patient_or_404(world, raw_health_id)["health_id"]
     now = clock.now(world)
     if expires_at is not None:
-        expires_at = expires_at if expires_at.tzinfo else expires_at.replace(tzinfo=timezone.utc)
+        expires_at = expires_at if expires_at.tzinfo else expires_at.replace(tzinfo=UTC)
         if expires_at <= now:
             raise ValidationFailed("expires_at must be in the future on the sandbox clock.",
                                    errors={"expires_at": [f"Must be after {clock.isoformat(now)}."]})

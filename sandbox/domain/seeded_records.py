@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import random
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 from ..seed import ANCHOR_DATE
 from . import clinical
@@ -127,7 +127,7 @@ def _record_id(rng: random.Random, prefix: str) -> str:
 
 
 def _encounter(rng, out, body, day, code, kind, chronic, allergies) -> None:
-    seen = datetime.combine(day, time(7, 30), tzinfo=timezone.utc) + timedelta(seconds=rng.randint(0, 10 * 3600))
+    seen = datetime.combine(day, time(7, 30), tzinfo=UTC) + timedelta(seconds=rng.randint(0, 10 * 3600))
     facility = rng.choice(CARE_FACILITIES)
     condition = clinical.CONDITIONS.get(code)
     moving = [clinical.CONDITIONS[c] for c in chronic] + ([condition] if condition else [])
@@ -205,7 +205,8 @@ def _settle_prescriptions(prescriptions: list[dict]) -> None:
     latest: dict[str, dict] = {}
     for rx in prescriptions:
         code = rx.pop("_code")
-        if clinical.CONDITIONS[code].chronic and (code not in latest or rx["prescribed_at"] > latest[code]["prescribed_at"]):
+        newer = code not in latest or rx["prescribed_at"] > latest[code]["prescribed_at"]
+        if clinical.CONDITIONS[code].chronic and newer:
             latest[code] = rx
     for rx in latest.values():
         rx["status"] = "active"

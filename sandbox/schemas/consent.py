@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timezone
+from datetime import UTC
 
 import marshmallow as ma
 
@@ -24,7 +24,7 @@ class ConsentGrantRequestSchema(RequestSchema):
         metadata={"description": "full_record (default), diagnostics_only (diagnoses, prescriptions, vitals), "
                                  "lab_results_only, emergency_access (everything).", "example": DEFAULT_TYPE})
     expires_at = ma.fields.AwareDateTime(
-        allow_none=True, load_default=None, default_timezone=timezone.utc,
+        allow_none=True, load_default=None, default_timezone=UTC,
         metadata={"description": "ISO-8601; must be in the future on the sandbox clock. Absent: no expiry.",
                   "example": "2026-12-31T23:59:59Z"})
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timezone
+from datetime import UTC
 
 import marshmallow as ma
 
@@ -19,7 +19,7 @@ class Instant(ma.fields.AwareDateTime):
     """An ISO-8601 instant (naive means UTC), stored as `2026-03-01T10:00:00Z` so records sort by time."""
 
     def __init__(self, **kwargs):
-        super().__init__(default_timezone=timezone.utc, **kwargs)
+        super().__init__(default_timezone=UTC, **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
         return isoformat(super()._deserialize(value, attr, data, **kwargs))
@@ -33,8 +33,9 @@ class StringOrNumber(ma.fields.Field):
             raise ma.ValidationError("Must be a string or a number.")
         return value
 
-    def _jsonschema_type_mapping(self):
-        return {"oneOf": [{"type": "string"}, {"type": "number"}]}
+    def __init__(self, **kwargs):
+        metadata = {"oneOf": [{"type": "string"}, {"type": "number"}], **kwargs.pop("metadata", {})}
+        super().__init__(metadata=metadata, **kwargs)
 
 
 class RecordsQuerySchema(RequestSchema):
@@ -112,45 +113,49 @@ class RecordsResponseSchema(ma.Schema):
 class DiagnosisPushSchema(RequestSchema):
     code_system = ma.fields.String(load_default="ICD-10", validate=ma.validate.Length(min=1, max=32))
     code = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=32), metadata={"example": "B54"})
-    display = ma.fields.String(validate=_SHORT, metadata={"example": "Unspecified malaria"})
+    display = ma.fields.String(allow_none=True, validate=_SHORT, metadata={"example": "Unspecified malaria"})
 
 
 class PushSchema(RequestSchema):
     health_id = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=64),
                                  metadata={"example": "CM-HID-7KQ9-MP42-X8D1"})
-    occurred_at = Instant(metadata={"example": "2026-03-01T10:00:00Z", "description": "Absent: time received."})
-    source_system = ma.fields.String(validate=_SHORT, metadata={"example": "OpesHIS"})
+    occurred_at = Instant(allow_none=True, metadata={"example": "2026-03-01T10:00:00Z",
+                                                     "description": "Absent: the time it is received."})
+    source_system = ma.fields.String(allow_none=True, validate=_SHORT, metadata={"example": "OpesHIS"})
 
 
 class EncounterPushSchema(PushSchema):
     external_encounter_id = ma.fields.String(required=True, validate=_ID, metadata={"example": "HIS-ENC-0001"})
-    encounter_type = ma.fields.String(validate=_SHORT, metadata={"example": "outpatient"})
-    chief_complaint = ma.fields.String(validate=_TEXT, metadata={"example": "Fever for three days"})
-    clinical_note = ma.fields.String(validate=_TEXT)
-    diagnoses = ma.fields.List(ma.fields.Nested(DiagnosisPushSchema), validate=ma.validate.Length(max=50))
+    encounter_type = ma.fields.String(allow_none=True, validate=_SHORT, metadata={"example": "outpatient"})
+    chief_complaint = ma.fields.String(allow_none=True, validate=_TEXT, metadata={"example": "Fever for three days"})
+    clinical_note = ma.fields.String(allow_none=True, validate=_TEXT)
+    diagnoses = ma.fields.List(ma.fields.Nested(DiagnosisPushSchema), allow_none=True,
+                               validate=ma.validate.Length(max=50))
 
 
 class LabResultPushSchema(PushSchema):
     external_lab_order_id = ma.fields.String(required=True, validate=_ID, metadata={"example": "LAB-ORD-0001"})
-    test_name = ma.fields.String(validate=_SHORT, metadata={"example": "Hemoglobin [Mass/volume] in Blood"})
-    loinc_code = ma.fields.String(validate=ma.validate.Length(max=16), metadata={"example": "718-7"})
-    result_value = StringOrNumber(metadata={"example": 10.9})
-    unit = ma.fields.String(validate=ma.validate.Length(max=32), metadata={"example": "g/dL"})
-    reference_range = ma.fields.String(validate=ma.validate.Length(max=64), metadata={"example": "12.0-17.5"})
-    flagged = ma.fields.Boolean(metadata={"example": True})
-    flag_level = ma.fields.String(validate=ma.validate.Length(max=32), metadata={"example": "low"})
-    interpretation = ma.fields.String(validate=_TEXT)
+    test_name = ma.fields.String(allow_none=True, validate=_SHORT,
+                                 metadata={"example": "Hemoglobin [Mass/volume] in Blood"})
+    loinc_code = ma.fields.String(allow_none=True, validate=ma.validate.Length(max=16), metadata={"example": "718-7"})
+    result_value = StringOrNumber(allow_none=True, metadata={"example": 10.9})
+    unit = ma.fields.String(allow_none=True, validate=ma.validate.Length(max=32), metadata={"example": "g/dL"})
+    reference_range = ma.fields.String(allow_none=True, validate=ma.validate.Length(max=64),
+                                       metadata={"example": "12.0-17.5"})
+    flagged = ma.fields.Boolean(allow_none=True, metadata={"example": True})
+    flag_level = ma.fields.String(allow_none=True, validate=ma.validate.Length(max=32), metadata={"example": "low"})
+    interpretation = ma.fields.String(allow_none=True, validate=_TEXT)
 
 
 class PushResultSchema(ma.Schema):
     """200 accepted; on 202 (unknown Health ID) the pending_reconciliation fields instead."""
 
     status = ma.fields.String(required=True, metadata={"example": "accepted"})
-    opescare_record_id = ma.fields.String(metadata={"example": "opc_lab_000001"})
-    sync_status = ma.fields.String(metadata={"example": "synced"})
-    error_code = ma.fields.String()
-    reconciliation_case_id = ma.fields.String()
-    message = ma.fields.String()
+    opescare_record_id = ma.fields.String(allow_none=True, metadata={"example": "opc_lab_000001"})
+    sync_status = ma.fields.String(allow_none=True, metadata={"example": "synced"})
+    error_code = ma.fields.String(allow_none=True, )
+    reconciliation_case_id = ma.fields.String(allow_none=True, )
+    message = ma.fields.String(allow_none=True, )
 
 
 class PendingReconciliationSchema(ma.Schema):
