@@ -7,9 +7,10 @@ from datetime import UTC, datetime
 
 import pytest
 
+from sandbox import create_app
 from sandbox.domain import clock, events, pushes
 
-from .conftest import PROD_CLIENT
+from .conftest import DEMO_CLIENT, PROD_CLIENT
 
 DEMO = "OPC-2024-DEMO1"
 LAB_URL, ENCOUNTER_URL = "/api/v1/connect/records/lab-results", "/api/v1/connect/records/encounters"
@@ -199,3 +200,22 @@ def test_a_push_is_all_or_nothing(client, auth, world, push, monkeypatch):
 ])
 def test_lab_flag_of_a_push(payload, flag):
     assert pushes.lab_flag(payload) == flag
+
+
+def test_pushes_and_their_keys_survive_a_restart(tmp_path):
+    settings = {"TESTING": True, "IN_MEMORY": False, "DATA_DIR": str(tmp_path), "RATE_LIMIT_ENABLED": False}
+
+    def post(app, key):
+        client = app.test_client()
+        token = client.post("/api/v1/connect/auth/token", json={"grant_type": "client_credentials", **DEMO_CLIENT})
+        headers = {"Authorization": f"Bearer {token.json['access_token']}", "Idempotency-Key": key}
+        return client.post(LAB_URL, json=LAB, headers=headers)
+
+    first = create_app(settings)
+    assert post(first, "k").json["opescare_record_id"] == "opc_lab_000001"
+    first.extensions["sandbox"].store.close()
+    again = create_app(settings)
+    replay = post(again, "k")
+    assert (replay.json["opescare_record_id"], replay.headers["X-Idempotent-Replay"]) == ("opc_lab_000001", "true")
+    assert post(again, "other-key").json["opescare_record_id"] == "opc_lab_000001"
+    assert len(again.extensions["sandbox"].store.world()["records"]) == 1
