@@ -1,0 +1,75 @@
+"""Endpoint 7 (a patient's records) and endpoints 15-16 (record pushes with Idempotency-Key)."""
+
+from __future__ import annotations
+
+from flask import request
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from ..domain import pushes, records
+from ..schemas.common import ErrorSchema
+from ..schemas.records import (
+    EncounterPushSchema,
+    LabResultPushSchema,
+    PendingReconciliationSchema,
+    PushResultSchema,
+    RecordsQuerySchema,
+    RecordsResponseSchema,
+)
+from .context import world
+from .security import bearer_claims, requires_token
+
+blp = Blueprint("Records", __name__, description="Medical records: read with consent, push encounters and lab results")
+
+IDEMPOTENCY_HEADER = {"in": "header", "name": "Idempotency-Key", "required": True, "schema": {"type": "string"},
+                      "description": "Same key and body: the stored response again (X-Idempotent-Replay: true)."}
+REPLAY_HEADER = {"X-Idempotent-Replay": {"description": "true when this is a stored response replayed",
+                                         "schema": {"type": "string"}}}
+
+
+def _push(kind: str, body: dict):
+    status, response, replayed = pushes.push(world(), kind, body, request.get_json(silent=True),
+                                             request.headers.get("Idempotency-Key"), bearer_claims())
+    return response, status, ({"X-Idempotent-Replay": "true"} if replayed else {})
+
+
+@blp.route("/api/v1/connect/patient/<string:health_id>/records")
+class PatientRecords(MethodView):
+    @blp.arguments(RecordsQuerySchema, location="query")
+    @blp.response(200, RecordsResponseSchema)
+    @blp.alt_response(400, schema=ErrorSchema, description="invalid_request: unknown type")
+    @blp.alt_response(403, schema=ErrorSchema, description="consent_required (no active consent), or invalid_scope "
+                      "(patient:diagnostics:read; plus lab:results:read for lab_results and all)")
+    @blp.alt_response(404, schema=ErrorSchema, description="patient_not_found")
+    @requires_token(blp, records.BASE_SCOPE)
+    def get(self, query, health_id):
+        """A patient's diagnoses, prescriptions, lab results and vitals, newest first."""
+        return records.read_records(world(), health_id, query["type"], bearer_claims())
+
+
+@blp.route("/api/v1/connect/records/encounters")
+class EncounterPush(MethodView):
+    @blp.doc(parameters=[IDEMPOTENCY_HEADER])
+    @blp.arguments(EncounterPushSchema)
+    @blp.response(200, PushResultSchema, headers=REPLAY_HEADER)
+    @blp.alt_response(202, schema=PendingReconciliationSchema, description="Unknown Health ID: pending_reconciliation")
+    @blp.alt_response(400, schema=ErrorSchema, description="invalid_request or idempotency_key_required")
+    @blp.alt_response(409, schema=ErrorSchema, description="idempotency_conflict: key reused with another body")
+    @requires_token(blp)
+    def post(self, body):
+        """Push an encounter and its diagnoses (fires encounter.created)."""
+        return _push("encounter", body)
+
+
+@blp.route("/api/v1/connect/records/lab-results")
+class LabResultPush(MethodView):
+    @blp.doc(parameters=[IDEMPOTENCY_HEADER])
+    @blp.arguments(LabResultPushSchema)
+    @blp.response(200, PushResultSchema, headers=REPLAY_HEADER)
+    @blp.alt_response(202, schema=PendingReconciliationSchema, description="Unknown Health ID: pending_reconciliation")
+    @blp.alt_response(400, schema=ErrorSchema, description="invalid_request or idempotency_key_required")
+    @blp.alt_response(409, schema=ErrorSchema, description="idempotency_conflict: key reused with another body")
+    @requires_token(blp)
+    def post(self, body):
+        """Push a lab result (fires lab_result.released)."""
+        return _push("lab_result", body)
