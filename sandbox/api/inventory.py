@@ -7,8 +7,14 @@ from flask_smorest import Blueprint
 
 from ..domain import inventory
 from ..schemas.common import ErrorSchema
-from ..schemas.inventory import (BloodInventorySchema, BloodItemSchema, BloodStockRequestSchema, PharmacyInventorySchema,
-                                 PharmacyItemSchema, PharmacyStockRequestSchema)
+from ..schemas.inventory import (
+    BloodInventorySchema,
+    BloodItemSchema,
+    BloodStockRequestSchema,
+    PharmacyInventorySchema,
+    PharmacyItemSchema,
+    PharmacyStockRequestSchema,
+)
 from .context import world
 from .security import requires_token
 

@@ -10,7 +10,7 @@ summary is the exact sum of the sessions. Nothing here reads the clock except th
 from __future__ import annotations
 
 import random
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 from . import clock
 from .lookup import facility_or_404
@@ -59,7 +59,7 @@ def daily_reconciliation(seed, facility: dict, day: date, forced_discrepancy: bo
 
 
 def _session(rng, profile: dict, day: date, code: str, number: int, sessions: int, discrepant: bool) -> dict:
-    start = datetime(day.year, day.month, day.day, SHIFT_START_HOUR, tzinfo=timezone.utc)
+    start = datetime(day.year, day.month, day.day, SHIFT_START_HOUR, tzinfo=UTC)
     length = SHIFT_HOURS * 3600 // sessions
     offsets = sorted(rng.randrange(length) for _ in range(rng.randint(*profile["payments"])))
     payments = [_payment(rng, profile, f"PAY-{code}-{number + 1}{i + 1:03d}", start + timedelta(seconds=number * length + o))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from typing import ClassVar
 
 import marshmallow as ma
 
@@ -17,7 +18,7 @@ STATUSES = ("balanced", "discrepancy")
 class StrictDate(ma.fields.Field):
     """A calendar date written exactly YYYY-MM-DD (no `2026-1-5`, no week dates, no impossible days)."""
 
-    default_error_messages = {"invalid": "Use a real calendar date written YYYY-MM-DD, e.g. 2026-03-15."}
+    default_error_messages: ClassVar[dict[str, str]] = {"invalid": "Use a real calendar date written YYYY-MM-DD, e.g. 2026-03-15."}
 
     def _deserialize(self, value, attr, data, **kwargs):
         if not isinstance(value, str) or not DATE_PATTERN.match(value):
