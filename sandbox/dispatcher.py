@@ -101,6 +101,13 @@ class WebhookDispatcher:
         with self._lock:
             self._closed = True
             threads = [t for t in (self._scheduler, *self._worker_threads) if t is not None]
+            while not self._queue.empty():  # queued rows stay pending in the store
+                self._in_flight.discard(self._queue.get_nowait())
+            for _ in self._worker_threads:
+                try:
+                    self._queue.put_nowait(None)
+                except queue.Full:  # more workers than queue slots: the rest exit at their idle timeout
+                    break
         self._wake.set()
         for thread in threads:
             thread.join(timeout)
@@ -163,22 +170,19 @@ class WebhookDispatcher:
 
     # -- workers ---------------------------------------------------------------------------------
     def _worker_loop(self) -> None:
-        me, last_work = threading.current_thread(), time.monotonic()
+        me = threading.current_thread()
         while True:
             try:
-                key = self._queue.get(timeout=min(self.idle_exit, 0.25))
+                key = self._queue.get(timeout=self.idle_exit)
             except queue.Empty:
+                key = None
+            if key is None or self._closed:  # idle, or the close() sentinel
                 with self._lock:
-                    idle = time.monotonic() - last_work >= self.idle_exit
-                    if self._closed or (self._queue.empty() and idle):
+                    if self._closed or self._queue.empty():
                         self._worker_threads.discard(me)
                         return
                 continue
-            if self._closed:
-                self._release(key)
-                continue
             self._deliver_claimed(*key)
-            last_work = time.monotonic()
 
     def _deliver_claimed(self, tenant: str, doc_id: int) -> dict | None:
         try:
