@@ -53,7 +53,7 @@ class WebhookDispatcher:
         self._closed = False
 
     @classmethod
-    def from_settings(cls, store, settings: dict) -> "WebhookDispatcher":
+    def from_settings(cls, store, settings: dict) -> WebhookDispatcher:
         return cls(store, timeout=float(settings["WEBHOOK_TIMEOUT"]), workers=int(settings["WEBHOOK_WORKERS"]),
                    queue_size=int(settings["WEBHOOK_QUEUE_SIZE"]), interval=float(settings["WEBHOOK_INTERVAL"]),
                    enabled=bool(settings["WEBHOOK_DELIVERY"]))

@@ -15,8 +15,6 @@ import pytest
 
 from sandbox.domain import deliveries
 
-from .webhook_fixtures import app, dispatcher, subscribe  # noqa: F401
-
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "webhook_receiver.py"
 SECRET = "whsec_0123456789abcdef0123456789abcdef"
@@ -46,7 +44,7 @@ def test_envelope_is_the_documented_shape_serialised_compactly():
 
 def test_readme_receiver_is_the_example_file_verbatim():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    blocks = re.findall(r"```python\n(.*?)```", readme, flags=re.S)
+    blocks = re.findall(r"```python\n(.*?)```", readme, flags=re.DOTALL)
     assert EXAMPLE.read_text(encoding="utf-8") in blocks
 
 

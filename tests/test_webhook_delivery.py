@@ -14,7 +14,7 @@ import pytest
 from sandbox import create_app
 from sandbox.domain import clock, deliveries, events
 
-from .webhook_fixtures import WAIT, Receiver, app, dispatcher, receiver, subscribe  # noqa: F401
+from .webhook_fixtures import WAIT
 
 TRIGGER, RETRY, DELIVERIES = "/sandbox/webhooks/trigger", "/sandbox/webhooks/retry-pending", "/sandbox/webhooks/deliveries"
 
@@ -84,10 +84,9 @@ def test_record_event_in_domain_code_is_delivered(world, receiver, subscribe):
 
 def test_a_rolled_back_event_is_never_delivered(client, world, receiver, subscribe):
     subscribe(receiver.url())
-    with pytest.raises(RuntimeError):
-        with world.transaction():
-            events.record_event(world, "patient.created", {})
-            raise RuntimeError("the request failed after recording")
+    with pytest.raises(RuntimeError), world.transaction():
+        events.record_event(world, "patient.created", {})
+        raise RuntimeError("the request failed after recording")
     assert settle(client) == {"attempted": [], "awaited": 0, "pending": 0}
     assert len(world["deliveries"]) == 0 and receiver.requests.empty()
 
@@ -213,7 +212,7 @@ def test_deliveries_report_filters(client, world, subscribe, dispatcher):
     first = client.post(TRIGGER, json={"type": "patient.created"}).json
     second = client.post(TRIGGER, json={"type": "stock.low"}).json
     client.post(TRIGGER, json={"type": "consent.granted"})  # nobody subscribes: an event with no deliveries
-    ids = lambda query: [e["id"] for e in client.get(DELIVERIES, query_string=query).json["data"]]  # noqa: E731
+    ids = lambda query: [e["id"] for e in client.get(DELIVERIES, query_string=query).json["data"]]
     assert len(ids({})) == 3
     assert ids({"type": "stock.low"}) == [second["id"]]
     assert ids({"event_id": first["id"]}) == [first["id"]]
@@ -267,6 +266,6 @@ def test_envelope_body_is_utf8_json_exactly_as_signed(client, receiver, subscrib
     client.post(TRIGGER, json={"type": "stock.low", "data": {"name": "Amoxicilline 500 mg, boîte", "qty": 3}})
     (request,) = receiver.wait()
     assert_signed(request, secret)
-    assert "boîte".encode("utf-8") in request.body
+    assert "boîte".encode() in request.body
     assert json.loads(request.body.decode("utf-8"))["data"] == {"name": "Amoxicilline 500 mg, boîte", "qty": 3}
     assert int(request.headers["Content-Length"]) == len(request.body)

@@ -9,7 +9,6 @@ import pytest
 from sandbox.domain import clock
 
 from .conftest import PROD_CLIENT
-from .webhook_fixtures import app, dispatcher, receiver, subscribe  # noqa: F401
 
 TRIGGER, RETRY, DELIVERIES = "/sandbox/webhooks/trigger", "/sandbox/webhooks/retry-pending", "/sandbox/webhooks/deliveries"
 

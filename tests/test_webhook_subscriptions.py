@@ -9,7 +9,7 @@ import pytest
 from sandbox.domain import clock
 
 from .conftest import PROD_CLIENT
-from .webhook_fixtures import SUBSCRIPTIONS, app, dispatcher, subscribe  # noqa: F401
+from .webhook_fixtures import SUBSCRIPTIONS
 
 URL = "https://his.example.org/webhooks/opescare"
 

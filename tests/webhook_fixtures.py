@@ -1,4 +1,4 @@
-"""Fixtures of the webhook tests: a real threaded HTTP receiver on 127.0.0.1 and an app that stops its threads."""
+"""Fixtures of the webhook tests (a pytest plugin loaded by conftest): a real threaded HTTP receiver on 127.0.0.1."""
 
 from __future__ import annotations
 
@@ -71,13 +71,6 @@ def receiver():
     server = Receiver()
     yield server
     server.close()
-
-
-@pytest.fixture
-def app(app):
-    """The conftest app, with its webhook threads stopped at teardown (tests create many apps)."""
-    yield app
-    app.extensions["sandbox"].extras["webhooks"].close()
 
 
 @pytest.fixture

@@ -7,8 +7,13 @@ from flask_smorest import Blueprint
 
 from ..domain import deliveries, webhooks
 from ..schemas.common import ErrorSchema
-from ..schemas.webhooks import (DeliveriesQuerySchema, DeliveriesReportSchema, EventSchema, RetryPendingSchema,
-                                TriggerRequestSchema)
+from ..schemas.webhooks import (
+    DeliveriesQuerySchema,
+    DeliveriesReportSchema,
+    EventSchema,
+    RetryPendingSchema,
+    TriggerRequestSchema,
+)
 from .context import sandbox, tenant, world
 
 TAGS = ["Sandbox controls"]

@@ -7,8 +7,12 @@ from flask_smorest import Blueprint
 
 from ..domain import webhooks
 from ..schemas.common import ErrorSchema
-from ..schemas.webhooks import (CreatedSubscriptionSchema, ReplaySchema, SubscriptionListSchema,
-                                SubscriptionRequestSchema)
+from ..schemas.webhooks import (
+    CreatedSubscriptionSchema,
+    ReplaySchema,
+    SubscriptionListSchema,
+    SubscriptionRequestSchema,
+)
 from .context import sandbox, tenant, world
 from .security import bearer_claims, requires_token
 

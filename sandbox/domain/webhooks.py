@@ -9,7 +9,12 @@ from __future__ import annotations
 
 import hashlib
 
-from ..errors import DuplicateSubscription, EventNotFound, SubscriptionNotFound, ValidationFailed
+from ..errors import (
+    DuplicateSubscription,
+    EventNotFound,
+    SubscriptionNotFound,
+    ValidationFailed,
+)
 from . import clock, deliveries
 from .events import EVENT_TYPES, record_event
 
