@@ -13,6 +13,7 @@ from .api import BLUEPRINTS
 from .api.context import Sandbox, check_tenant
 from .api.errors import from_http_exception, register_error_handlers, render
 from .config import load_config
+from .dispatcher import WebhookDispatcher
 from .domain.tokens import SigningKey
 from .schemas.common import ErrorSchema
 from .seed import TemplateSource
@@ -64,6 +65,7 @@ def create_app(config: dict | None = None) -> Flask:
     )
     app.extensions["sandbox"] = Sandbox(settings=settings, store=store,
                                         key=SigningKey.from_file(fixtures_dir / SIGNING_KEY_FILE))
+    _start_webhooks(app.extensions["sandbox"])
 
     api = SandboxApi(app, spec_kwargs={"info": {"description": API_DESCRIPTION}})
     _declare_security_schemes(api)
@@ -73,6 +75,16 @@ def create_app(config: dict | None = None) -> Flask:
         api.register_blueprint(blp)
     app.extensions["sandbox_api"] = api
     return app
+
+
+def _start_webhooks(services: Sandbox) -> None:
+    """Deliveries for every world's events; resume the ones a previous run left pending. Threads start lazily."""
+    dispatcher = WebhookDispatcher.from_settings(services.store, services.settings)
+    services.store.listeners.append(dispatcher.listener)
+    services.extras["webhooks"] = dispatcher
+    dispatcher.close_at_exit()
+    if dispatcher.enabled:
+        dispatcher.resume()
 
 
 def _declare_security_schemes(api: Api) -> None:

@@ -115,7 +115,8 @@ def export(tenant, output, **flags):
     """Print a world as JSON (stable order: the same seed gives the same bytes)."""
     from .app import create_app
 
-    app = create_app(_overrides(**flags))
+    # An export only reads: it must not resume anyone's pending webhook deliveries.
+    app = create_app({**_overrides(**flags), "WEBHOOK_DELIVERY": False})
     text = app.extensions["sandbox"].store.world(tenant).export_json()
     if output:
         Path(output).write_text(text + "\n", encoding="utf-8")

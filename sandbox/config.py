@@ -28,6 +28,11 @@ DEFAULTS: dict[str, object] = {
     "JOURNAL_SIZE": 1000,
     "FSYNC": False,
     "MAX_CONTENT_LENGTH": 1024 * 1024,
+    "WEBHOOK_DELIVERY": True,
+    "WEBHOOK_TIMEOUT": 10.0,
+    "WEBHOOK_WORKERS": 4,
+    "WEBHOOK_QUEUE_SIZE": 256,
+    "WEBHOOK_INTERVAL": 0.5,
 }
 
 # Environment variable -> how to read it. Every key of DEFAULTS can be set as SANDBOX_<KEY>.
@@ -40,6 +45,8 @@ def _coerce(key: str, raw: str) -> object:
         return raw.strip().lower() in _BOOL_TRUE
     if isinstance(default, int):
         return int(raw)
+    if isinstance(default, float):
+        return float(raw)
     return raw or None
 
 

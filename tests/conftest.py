@@ -6,6 +6,8 @@ import pytest
 
 from sandbox import create_app
 
+pytest_plugins = ["tests.webhook_fixtures"]
+
 DEMO_CLIENT = {"client_id": "demo_dev_sandbox", "client_secret": "demo_secret_sandbox_2026"}
 PROD_CLIENT = {"client_id": "opeshisos_production", "client_secret": "prod_secret_opeshisos_2026"}
 
@@ -18,7 +20,9 @@ def config():
 
 @pytest.fixture
 def app(config):
-    return create_app({"TESTING": True, "IN_MEMORY": True, "RATE_LIMIT_ENABLED": False, **config})
+    app = create_app({"TESTING": True, "IN_MEMORY": True, "RATE_LIMIT_ENABLED": False, **config})
+    yield app
+    app.extensions["sandbox"].extras["webhooks"].close()  # stop delivery threads: tests create many apps
 
 
 @pytest.fixture

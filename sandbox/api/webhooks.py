@@ -1,0 +1,67 @@
+"""Endpoints 10-12 and 14: webhook subscriptions and event replay (deliveries run in the background)."""
+
+from __future__ import annotations
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from ..domain import webhooks
+from ..schemas.common import ErrorSchema
+from ..schemas.webhooks import (
+    CreatedSubscriptionSchema,
+    ReplaySchema,
+    SubscriptionListSchema,
+    SubscriptionRequestSchema,
+)
+from .context import sandbox, tenant, world
+from .security import bearer_claims, requires_token
+
+blp = Blueprint("Webhooks", __name__, description="Subscribe to events; signed deliveries with retries",
+                url_prefix="/api/v1/connect/webhooks")
+
+
+def dispatcher():
+    return sandbox().extras["webhooks"]
+
+
+@blp.route("/subscriptions")
+class Subscriptions(MethodView):
+    @blp.arguments(SubscriptionRequestSchema)
+    @blp.response(201, CreatedSubscriptionSchema)
+    @blp.alt_response(400, schema=ErrorSchema, description="Missing field, bad URL or bad secret")
+    @blp.alt_response(409, schema=ErrorSchema, description="duplicate_subscription: this client already has this URL")
+    @blp.alt_response(422, schema=ErrorSchema, description="validation_failed: unknown event types")
+    @requires_token(blp)
+    def post(self, body):
+        """Subscribe a callback URL to event types (the secret is shown only here)."""
+        return webhooks.create_subscription(world(), bearer_claims()["client_id"], body["callback_url"],
+                                            body["subscribed_events"], body["description"], body.get("secret"))
+
+    @blp.response(200, SubscriptionListSchema)
+    @requires_token(blp)
+    def get(self):
+        """List your webhook subscriptions (without secrets)."""
+        return {"data": webhooks.list_subscriptions(world(), bearer_claims()["client_id"])}
+
+
+@blp.route("/subscriptions/<subscription_id>")
+class SubscriptionById(MethodView):
+    @blp.response(204)
+    @blp.alt_response(404, schema=ErrorSchema, description="subscription_not_found (also another client's)")
+    @requires_token(blp)
+    def delete(self, subscription_id):
+        """Unsubscribe (pending deliveries to it are cancelled)."""
+        webhooks.delete_subscription(world(), bearer_claims()["client_id"], subscription_id)
+
+
+@blp.route("/events/<event_id>/replay")
+class Replay(MethodView):
+    @blp.response(200, ReplaySchema)
+    @blp.alt_response(404, schema=ErrorSchema, description="event_not_found")
+    @requires_token(blp)
+    def post(self, event_id):
+        """Deliver a stored event again to your active subscriptions for its type."""
+        replayed = webhooks.replay_event(world(), bearer_claims()["client_id"], event_id)
+        if replayed["deliveries"]:
+            dispatcher().notify(tenant())
+        return replayed

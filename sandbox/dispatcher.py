@@ -1,0 +1,263 @@
+"""The webhook dispatcher: real signed HTTP POSTs from background threads, so no API call waits for a receiver.
+
+How a delivery travels:
+1. `record_event` calls `listener` inside the event's transaction: it stores one pending delivery per
+   matching subscription (so rows commit with the event) and wakes the scheduler thread.
+2. The scheduler reads the tenant's due deliveries. Reading takes the world's lock, so it only sees
+   rows once the event's transaction has committed (and never sees rows of one that rolled back).
+3. It claims each due row (an in-memory set keeps one attempt per row at a time) and puts it on a
+   bounded queue; a small pool of worker threads POSTs it, outside the world lock, and records the
+   attempt. When the queue is full the row simply stays pending; the next tick (every
+   `interval` seconds) tries again. Retries are pending rows that fall due on the sandbox clock.
+4. Pending rows live in the store, so a new dispatcher on the same data dir resumes them (`resume`).
+
+Threads start only when there is something to deliver and exit after `idle_exit` seconds of nothing;
+`close()` stops them. Delivery is at-least-once: a crash between a POST and its record repeats it.
+No Flask here.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import queue
+import threading
+import time
+import weakref
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
+
+import requests
+
+from . import __version__
+from .domain import deliveries, webhooks
+
+log = logging.getLogger(__name__)
+
+RESPONSE_EXCERPT = 500  # characters of the receiver's answer kept per attempt, for debugging
+
+
+class WebhookDispatcher:
+    def __init__(self, store, timeout: float = 10.0, workers: int = 4, queue_size: int = 256,
+                 interval: float = 0.5, idle_exit: float = 5.0, enabled: bool = True):
+        self.store = store
+        self.timeout, self.workers, self.interval, self.idle_exit = timeout, workers, interval, idle_exit
+        self.enabled = enabled
+        self._queue: queue.Queue = queue.Queue(maxsize=queue_size)
+        self._lock = threading.Condition()  # guards the sets below; notified when a claim is released
+        self._in_flight: set[tuple[str, int]] = set()
+        self._watched: dict[str, int] = {}  # tenant -> generation (bumped by every notify)
+        self._worker_threads: set[threading.Thread] = set()
+        self._scheduler: threading.Thread | None = None
+        self._wake = threading.Event()
+        self._closed = False
+
+    @classmethod
+    def from_settings(cls, store, settings: dict) -> WebhookDispatcher:
+        return cls(store, timeout=float(settings["WEBHOOK_TIMEOUT"]), workers=int(settings["WEBHOOK_WORKERS"]),
+                   queue_size=int(settings["WEBHOOK_QUEUE_SIZE"]), interval=float(settings["WEBHOOK_INTERVAL"]),
+                   enabled=bool(settings["WEBHOOK_DELIVERY"]))
+
+    # -- entry points ------------------------------------------------------------------------------
+    def listener(self, world, event: dict) -> None:
+        """`world.listeners` callback: runs inside the event's transaction, so it must not wait for anything."""
+        if webhooks.schedule_deliveries(world, event):
+            self.notify(world.name)
+
+    def notify(self, tenant: str) -> None:
+        """The tenant has (or may have) pending deliveries: make sure the scheduler looks at it."""
+        with self._lock:
+            if self._closed or not self.enabled:
+                return
+            self._watched[tenant] = self._watched.get(tenant, 0) + 1
+            if self._scheduler is None:
+                self._scheduler = self._start(self._schedule_loop, "webhook-scheduler")
+        self._wake.set()
+
+    def resume(self) -> None:
+        """After a restart: watch every stored tenant that still has pending deliveries."""
+        for tenant in self.store.tenants():
+            if deliveries.has_pending(self.store.world(tenant)):
+                self.notify(tenant)
+
+    def run_due(self, tenant: str) -> dict:
+        """Every due delivery of the tenant now, in this thread's care; waits for attempts already under way."""
+        world = self.store.world(tenant)
+        awaited = self._await_tenant(tenant)
+        claimed = [doc_id for doc_id in deliveries.due(world) if self._claim((tenant, doc_id))]
+        results = []
+        if claimed:
+            with ThreadPoolExecutor(max_workers=min(self.workers, len(claimed)),
+                                    thread_name_prefix="webhook-retry") as pool:
+                results = [r for r in pool.map(partial(self._deliver_claimed, tenant), claimed) if r]
+        awaited += self._await_tenant(tenant)  # rows the scheduler claimed while we were busy
+        if deliveries.has_pending(world):
+            self.notify(tenant)
+        return {"attempted": results, "awaited": awaited,
+                "pending": len(world["deliveries"].find("status", "pending"))}
+
+    def close(self, timeout: float = 2.0) -> None:
+        """Stop the threads (idempotent). Attempts already on the wire finish on their own daemon thread."""
+        with self._lock:
+            self._closed = True
+            threads = [t for t in (self._scheduler, *self._worker_threads) if t is not None]
+            while not self._queue.empty():  # queued rows stay pending in the store
+                self._in_flight.discard(self._queue.get_nowait())
+            for _ in self._worker_threads:
+                try:
+                    self._queue.put_nowait(None)
+                except queue.Full:  # more workers than queue slots: the rest exit at their idle timeout
+                    break
+        self._wake.set()
+        for thread in threads:
+            thread.join(timeout)
+
+    def close_at_exit(self) -> None:
+        atexit.register(_close_ref, weakref.ref(self))
+
+    def threads(self) -> list[threading.Thread]:
+        with self._lock:
+            return [t for t in (self._scheduler, *self._worker_threads) if t is not None and t.is_alive()]
+
+    # -- scheduler -------------------------------------------------------------------------------
+    def _schedule_loop(self) -> None:
+        idle_since = time.monotonic()
+        while True:
+            self._wake.wait(self.interval)
+            self._wake.clear()
+            if self._closed:
+                return
+            if self._enqueue_due():
+                idle_since = time.monotonic()
+            with self._lock:
+                if self._watched or self._in_flight:
+                    idle_since = time.monotonic()
+                elif time.monotonic() - idle_since >= self.idle_exit or self._closed:
+                    self._scheduler = None
+                    return
+
+    def _enqueue_due(self) -> bool:
+        """Queue every due row of every watched tenant; forget tenants with nothing pending. True if any queued."""
+        with self._lock:
+            watched = dict(self._watched)
+        queued = False
+        for tenant, generation in watched.items():
+            world = self.store.world(tenant)
+            for doc_id in deliveries.due(world):
+                if not self._claim((tenant, doc_id)):
+                    continue
+                if not self._enqueue((tenant, doc_id)):
+                    self._release((tenant, doc_id))
+                    break  # queue full: the row stays pending for the next tick
+                queued = True
+            if not deliveries.has_pending(world):
+                with self._lock:
+                    if self._watched.get(tenant) == generation:  # no notify since we read it
+                        del self._watched[tenant]
+        return queued
+
+    def _enqueue(self, key: tuple[str, int]) -> bool:
+        with self._lock:
+            if self._closed:
+                return False
+            try:
+                self._queue.put_nowait(key)
+            except queue.Full:
+                return False
+            while len(self._worker_threads) < self.workers:
+                self._worker_threads.add(self._start(self._worker_loop, "webhook-worker"))
+            return True
+
+    # -- workers ---------------------------------------------------------------------------------
+    def _worker_loop(self) -> None:
+        me = threading.current_thread()
+        while True:
+            try:
+                key = self._queue.get(timeout=self.idle_exit)
+            except queue.Empty:
+                key = None
+            if key is None or self._closed:  # idle, or the close() sentinel
+                with self._lock:
+                    if self._closed or self._queue.empty():
+                        self._worker_threads.discard(me)
+                        return
+                continue
+            self._deliver_claimed(*key)
+
+    def _deliver_claimed(self, tenant: str, doc_id: int) -> dict | None:
+        try:
+            return self._deliver(tenant, doc_id)
+        except Exception:  # a broken row must not kill the worker
+            log.exception("webhook delivery %s/%s failed unexpectedly", tenant, doc_id)
+            return None
+        finally:
+            self._release((tenant, doc_id))
+
+    def _deliver(self, tenant: str, doc_id: int) -> dict | None:
+        world = self.store.world(tenant)
+        attempt = deliveries.prepare_attempt(world, doc_id)
+        if attempt is None:
+            return None
+        # Real wall-clock time, not the sandbox clock: receivers compare `t` with their own clock.
+        signature = deliveries.signature_header(attempt.secret, attempt.body, int(time.time()))
+        status_code, error, excerpt, latency_ms = self._post(attempt, signature)
+        doc = deliveries.record_attempt(world, attempt, status_code, latency_ms, error, signature, excerpt)
+        outcome = doc["status"] if doc else "discarded"
+        log.info("webhook %s attempt %d -> %s: %s %s", attempt.delivery_id, attempt.number, attempt.url,
+                 status_code or error, outcome)
+        return {"delivery_id": attempt.delivery_id, "event_id": attempt.event_id, "url": attempt.url,
+                "attempt": attempt.number, "status_code": status_code, "error": error, "status": outcome}
+
+    def _post(self, attempt: deliveries.Attempt, signature: str):
+        headers = {"Content-Type": "application/json", "User-Agent": f"OpesCare-Sandbox-Webhooks/{__version__}",
+                   deliveries.SIGNATURE_HEADER: signature, "X-OpesCare-Event-Id": attempt.event_id,
+                   "X-OpesCare-Delivery-Attempt": str(attempt.number)}
+        started = time.perf_counter()
+        status_code = error = excerpt = None
+        try:
+            with requests.post(attempt.url, data=attempt.body, headers=headers, timeout=self.timeout,
+                               allow_redirects=False, stream=True) as response:
+                status_code = response.status_code
+                raw = response.raw.read(RESPONSE_EXCERPT * 4, decode_content=True) or b""
+                excerpt = raw.decode("utf-8", "replace")[:RESPONSE_EXCERPT]
+        except requests.Timeout:
+            error = f"timed out after {self.timeout:g} s"
+        except requests.RequestException as exc:
+            error = f"{type(exc).__name__}: {exc}"[:300]
+        latency = time.perf_counter() - started
+        if error is None and latency > self.timeout:  # a receiver that dribbles its answer past the limit
+            error = f"answered after {latency:.1f} s (limit {self.timeout:g} s)"
+        return status_code, error, excerpt, round(latency * 1000, 1)
+
+    # -- claims ----------------------------------------------------------------------------------
+    def _claim(self, key: tuple[str, int]) -> bool:
+        with self._lock:
+            if key in self._in_flight:
+                return False
+            self._in_flight.add(key)
+            return True
+
+    def _release(self, key: tuple[str, int]) -> None:
+        with self._lock:
+            self._in_flight.discard(key)
+            self._lock.notify_all()
+
+    def _await_tenant(self, tenant: str) -> int:
+        """Wait (bounded) until no attempt of this tenant is queued or under way; how many there were."""
+        with self._lock:
+            busy = sum(1 for t, _ in self._in_flight if t == tenant)
+            self._lock.wait_for(lambda: not any(t == tenant for t, _ in self._in_flight),
+                                timeout=self.timeout * 2 + 5)
+            return busy
+
+    @staticmethod
+    def _start(target, name: str) -> threading.Thread:
+        thread = threading.Thread(target=target, name=name, daemon=True)
+        thread.start()
+        return thread
+
+
+def _close_ref(ref) -> None:
+    dispatcher = ref()
+    if dispatcher is not None:
+        dispatcher.close(timeout=0.5)

@@ -1,0 +1,116 @@
+"""Webhook subscriptions: which client wants which event types at which URL, signed with which secret.
+
+Not imitated: production's secrets are random. Here a generated `subscription_id` and `webhook_secret`
+are a hash of (seed, tenant, sequence), so a fresh sandbox issues the same ones in every run; anyone
+who knows those three can compute the secret, which is fine for a sandbox and wrong for anything else.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from ..errors import (
+    DuplicateSubscription,
+    EventNotFound,
+    SubscriptionNotFound,
+    ValidationFailed,
+)
+from . import clock, deliveries
+from .events import EVENT_TYPES, record_event
+
+SECRET_PREFIX = "whsec_"
+PUBLIC_FIELDS = ("subscription_id", "status", "callback_url", "subscribed_events", "description", "created_at")
+
+
+def _digest(world, kind: str, sequence: int) -> str:
+    return hashlib.sha256(f"{world.meta.get('seed')}:{world.name}:{kind}:{sequence}".encode()).hexdigest()
+
+
+def subscription_id(world, sequence: int) -> str:
+    return f"sub_{_digest(world, 'subscription', sequence)[:24]}"
+
+
+def generated_secret(world, sequence: int) -> str:
+    return f"{SECRET_PREFIX}{_digest(world, 'webhook-secret', sequence)[:32]}"
+
+
+def unknown_event_types(types) -> list[str]:
+    return [t for t in types if t not in EVENT_TYPES]
+
+
+def public(doc: dict) -> dict:
+    """A subscription as the API shows it: never the secret, never the owner."""
+    return {name: doc.get(name) for name in PUBLIC_FIELDS}
+
+
+def _check_event_types(types) -> None:
+    unknown = unknown_event_types(types)
+    if unknown:
+        raise ValidationFailed(f"Unknown event types: {', '.join(unknown)}.", unknown_events=unknown,
+                               allowed_events=list(EVENT_TYPES))
+
+
+def create_subscription(world, client_id: str, callback_url: str, subscribed_events: list[str],
+                        description: str | None = None, secret: str | None = None) -> dict:
+    """Subscribe; the only answer that ever carries the `webhook_secret`."""
+    events = list(dict.fromkeys(subscribed_events))  # keep the caller's order, drop repeats
+    _check_event_types(events)
+    with world.transaction():
+        existing = world["subscriptions"].first("client_url", (client_id, callback_url))
+        if existing is not None:
+            raise DuplicateSubscription(callback_url=callback_url, subscription_id=existing["subscription_id"])
+        sequence = world.next_sequence("subscription")
+        doc = world["subscriptions"].insert({
+            "subscription_id": subscription_id(world, sequence),
+            "client_id": client_id,
+            "status": "active",
+            "callback_url": callback_url,
+            "subscribed_events": events,
+            "description": description,
+            "secret": secret or generated_secret(world, sequence),
+            "created_at": clock.isoformat(clock.now(world)),
+        })
+    return {**public(doc), "webhook_secret": doc["secret"]}
+
+
+def list_subscriptions(world, client_id: str) -> list[dict]:
+    return [public(doc) for doc in world["subscriptions"].find("client_id", client_id)]
+
+
+def delete_subscription(world, client_id: str, sub_id: str) -> None:
+    """Unsubscribe; its pending deliveries are cancelled. Another client's subscription is simply unknown."""
+    with world.transaction():
+        doc = world["subscriptions"].first("subscription_id", sub_id)
+        if doc is None or doc["client_id"] != client_id:
+            raise SubscriptionNotFound(subscription_id=sub_id)
+        world["subscriptions"].remove(doc.doc_id)
+        deliveries.cancel_for_subscription(world, sub_id)
+
+
+def matching_subscriptions(world, event_type: str, client_id: str | None = None) -> list[dict]:
+    """Active subscriptions of this world (optionally one client's) that want `event_type`."""
+    found = world["subscriptions"].find("event_type", event_type)
+    return [s for s in found if s["status"] == "active" and (client_id is None or s["client_id"] == client_id)]
+
+
+def schedule_deliveries(world, event: dict) -> list[dict]:
+    """The event listener's work: one pending delivery per matching subscription, in the event's transaction."""
+    return deliveries.create_deliveries(world, event, matching_subscriptions(world, event["type"]))
+
+
+def replay_event(world, client_id: str, event_id: str) -> dict:
+    """Deliver a stored event again to the caller's active subscriptions for its type."""
+    event = world["events"].first("event_id", event_id)
+    if event is None:
+        raise EventNotFound(event_id=event_id)
+    with world.transaction():
+        created = deliveries.create_deliveries(world, event, matching_subscriptions(world, event["type"], client_id),
+                                               replay=True)
+    return {"status": "replayed", "event_id": event["id"], "type": event["type"],
+            "replayed_at": clock.isoformat(clock.now(world)), "deliveries": len(created)}
+
+
+def trigger_event(world, event_type: str, data: dict, facility_id: str | None = None) -> dict:
+    """The trigger control: record any known event now, exactly as a real state change would."""
+    _check_event_types([event_type])
+    return record_event(world, event_type, data, facility_id=facility_id)
