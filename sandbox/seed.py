@@ -17,6 +17,7 @@ from pathlib import Path
 
 from .domain import health_ids
 from .domain.clock import isoformat
+from .domain.openeyes_seed import seed_openeyes
 from .domain.tokens import hash_secret
 from .store import World
 from .tables import TABLES, patient_match_key
@@ -108,7 +109,7 @@ def seed_population(world: World, seed: int, patients: int, fixtures: dict) -> N
 
 
 # The parts of a world, in build order. Later issues add theirs (inventory, OpenEyes, ...).
-SEEDERS = (seed_clients, seed_facilities, seed_documentation_patients, seed_population)
+SEEDERS = (seed_clients, seed_facilities, seed_documentation_patients, seed_population, seed_openeyes)
 
 
 _template_lock = threading.Lock()
