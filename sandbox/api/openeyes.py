@@ -25,6 +25,7 @@ from .context import sandbox, world
 blp = Blueprint("OpenEyes", __name__, description="OpenEyes Patient API: patient search (HTTP Basic, OprnApi role)")
 
 CHALLENGE = {"WWW-Authenticate": 'Basic realm="OpenEyes"'}
+CHALLENGE_DOC = {"WWW-Authenticate": {"description": 'Always `Basic realm="OpenEyes"`', "schema": {"type": "string"}}}
 
 
 def _openeyes_status(status: int, text: str, headers: dict | None = None):
@@ -64,15 +65,14 @@ def requires_openeyes_user(view):
 
     documented = blp.doc(security=[{"openEyesBasic": []}])(wrapper)
     documented = blp.alt_response(401, schema={"type": "string", "example": "401 Unauthorized"},
-                                  description='Missing or wrong credentials (header WWW-Authenticate: Basic '
-                                              'realm="OpenEyes")')(documented)
+                                  description="Missing or wrong credentials", headers=CHALLENGE_DOC)(documented)
     return blp.alt_response(403, schema={"type": "string", "example": "403 Forbidden"},
                             description="The user lacks the OprnApi role")(documented)
 
 
 @blp.route("/api/v1/patient/search")
 class PatientSearch(MethodView):
-    @blp.arguments(OpenEyesSearchSchema, location="query")
+    @blp.arguments(OpenEyesSearchSchema, location="query", error_status_code=400)
     @blp.response(200, OpenEyesPatientSchema(many=True))
     @blp.alt_response(400, schema=ErrorSchema, description="Bad X-Sandbox-Tenant header (never a bad term)")
     @requires_openeyes_user
@@ -80,8 +80,8 @@ class PatientSearch(MethodView):
         """Search patients by name or identifier (a bad term answers [] with 200)."""
         return openeyes.search_patients(world(), params)
 
-    @blp.arguments(OpenEyesSearchSchema, location="query")
-    @blp.arguments(OpenEyesSearchSchema, location="form")
+    @blp.arguments(OpenEyesSearchSchema, location="query", error_status_code=400)
+    @blp.arguments(OpenEyesSearchSchema, location="form", required=False, error_status_code=400)
     @blp.response(200, OpenEyesPatientSchema(many=True))
     @blp.alt_response(400, schema=ErrorSchema, description="Bad X-Sandbox-Tenant header (never a bad term)")
     @requires_openeyes_user
