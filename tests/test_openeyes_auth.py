@@ -135,3 +135,11 @@ def test_the_cache_is_bounded_and_drops_the_least_recently_used():
     cache.remember(keys[2], "h")
     assert (len(cache), cache.holds(keys[0], "h"), cache.holds(keys[1], "h"), cache.holds(keys[2], "h")) == (
         2, True, False, True)
+
+
+def test_other_failures_use_the_sandbox_envelope(client):
+    response = client.put(URL, headers=basic("api_user:password"))
+    assert (response.status_code, response.json["error"]) == (405, "method_not_allowed")
+    assert set(response.headers["Allow"].replace(" ", "").split(",")) >= {"GET", "POST"}
+    response = client.get(URL, headers={**basic("api_user:password"), "X-Sandbox-Tenant": "bad tenant!"})
+    assert (response.status_code, response.json["error"]) == (400, "invalid_request")

@@ -9,7 +9,7 @@ the one test that moves the clock puts it back.
 from __future__ import annotations
 
 import base64
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -219,7 +219,7 @@ def age_on_clock(world, dob: str) -> str:
 @pytest.mark.parametrize("today,age", [("2024-03-14", "53"), ("2024-03-15", "54"), ("2024-06-01", "54"),
                                        ("2025-03-15", "55")])
 def test_age_is_whole_years_on_the_sandbox_clock(client, world, moved_clock, today, age):
-    clock.set_now(world, datetime.fromisoformat(today).replace(hour=12, tzinfo=timezone.utc), frozen=True)
+    clock.set_now(world, datetime.fromisoformat(today).replace(hour=12, tzinfo=UTC), frozen=True)
     body = client.get(URL, query_string={"term": "John Smith"}, headers=AUTH).json
     assert [(p["age"], p["is_deceased"]) for p in body] == [(age, False)]
 

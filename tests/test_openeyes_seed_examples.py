@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import subprocess
 import threading
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 import requests
@@ -21,7 +21,7 @@ from sandbox import create_app
 from sandbox.domain import clock
 
 DOCS_BASE_URL = "https://openeyes.example.com"
-DOCS_TODAY = datetime(2024, 6, 1, 12, tzinfo=timezone.utc)
+DOCS_TODAY = datetime(2024, 6, 1, 12, tzinfo=UTC)
 
 # The docs' "Response Example", verbatim.
 RESPONSE_EXAMPLE = json.loads("""
@@ -78,8 +78,8 @@ CURL_EXAMPLES = [
      RESPONSE_EXAMPLE),
     ('curl -u api_user:password \\\n  "https://openeyes.example.com/api/v1/patient/search?term=H123456"', JOHN),
     ('curl -u api_user:password \\\n  "https://openeyes.example.com/api/v1/patient/search?term=1234567890"', JOHN),
-    ('curl -u api_user:password \\\n  "https://openeyes.example.com/api/v1/patient/search?term=123456'
-     '&patient_identifier_type=2"', []),
+    (('curl -u api_user:password \\\n  "https://openeyes.example.com/api/v1/patient/search?term=123456'
+      '&patient_identifier_type=2"'), []),
 ]
 
 
@@ -145,7 +145,7 @@ for patient in results:
 def run_python_example(base_url: str, password: str = "password") -> dict:
     namespace: dict = {}
     source = PYTHON_EXAMPLE.replace(DOCS_BASE_URL, base_url).replace("'secure_password'", repr(password))
-    exec(compile(source, "openeyes_docs_example.py", "exec"), namespace)
+    exec(compile(source, "openeyes_docs_example.py", "exec"), namespace)  # noqa: S102 - our own docs' example
     return namespace
 
 

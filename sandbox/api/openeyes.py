@@ -47,7 +47,10 @@ def _basic_credentials() -> tuple[str, str] | None:
 
 
 def _verified_cache() -> openeyes_auth.VerifiedCache:
-    return sandbox().extras.setdefault("openeyes_verified", openeyes_auth.VerifiedCache())
+    """One cache per app (tests build many apps; none shares another's verifications)."""
+    extras = sandbox().extras
+    cache = extras.get("openeyes_verified")
+    return cache if cache is not None else extras.setdefault("openeyes_verified", openeyes_auth.VerifiedCache())
 
 
 def requires_openeyes_user(view):

@@ -51,7 +51,7 @@ class VerifiedCache:
 
     @staticmethod
     def key(username: str, password: str) -> str:
-        return hashlib.sha256(f"{username}:{password}".encode("utf-8")).hexdigest()
+        return hashlib.sha256(f"{username}:{password}".encode()).hexdigest()
 
     def holds(self, key: str, stored: str) -> bool:
         with self._lock:
