@@ -12,8 +12,8 @@ import math
 import threading
 import time
 from collections import deque
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
-from typing import Callable, Hashable
 
 
 @dataclass(frozen=True)

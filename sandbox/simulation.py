@@ -47,9 +47,8 @@ def _code(raw: str) -> int:
 
 def _delay(raw: str, max_delay_ms: int) -> int:
     if not raw.isdigit() or int(raw) > max_delay_ms:
-        raise InvalidRequest(f"Prefer: delay= takes whole milliseconds, 0-{max_delay_ms}.",
-                             errors={"Prefer": [f"delay={raw!r} is not a number of milliseconds "
-                                                f"between 0 and {max_delay_ms}."]})
+        message = f"delay={raw!r} is not a number of milliseconds between 0 and {max_delay_ms}."
+        raise InvalidRequest(f"Prefer: delay= takes whole milliseconds, 0-{max_delay_ms}.", errors={"Prefer": [message]})
     return int(raw)
 
 

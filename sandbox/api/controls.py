@@ -56,4 +56,4 @@ class Reset(MethodView):
 
 
 # The other controls register their routes on `blp` (imported last: they import it from here).
-from . import controls_clients, controls_clock, controls_requests, controls_snapshots  # noqa: E402,F401
+from . import controls_clients, controls_clock, controls_requests, controls_snapshots  # noqa: F401

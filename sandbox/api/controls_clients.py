@@ -6,7 +6,11 @@ from flask.views import MethodView
 
 from ..domain import clients
 from ..schemas.common import ErrorSchema
-from ..schemas.controls import ClientListSchema, ClientRequestSchema, CreatedClientSchema
+from ..schemas.controls import (
+    ClientListSchema,
+    ClientRequestSchema,
+    CreatedClientSchema,
+)
 from .context import world
 from .controls import admin_only, blp
 

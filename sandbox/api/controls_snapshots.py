@@ -5,8 +5,12 @@ from __future__ import annotations
 from flask.views import MethodView
 
 from ..schemas.common import ErrorSchema
-from ..schemas.controls import (RestoredSnapshotSchema, SavedSnapshotSchema, SnapshotListSchema,
-                                SnapshotRequestSchema)
+from ..schemas.controls import (
+    RestoredSnapshotSchema,
+    SavedSnapshotSchema,
+    SnapshotListSchema,
+    SnapshotRequestSchema,
+)
 from .context import sandbox, tenant
 from .controls import admin_only, blp
 

@@ -41,7 +41,9 @@ def register_hooks(app: Flask) -> None:
     services = sandbox_services(app)
     store = app.extensions["sandbox"].store
     store.drop_listeners.append(services["journals"].drop)
-    store.drop_listeners.append(lambda name: services["rate_limiter"].forget(lambda key: key[0] == name))
+    limiter = services["rate_limiter"]
+    if limiter is not None:
+        store.drop_listeners.append(lambda name: limiter.forget(lambda key: key[0] == name))
     for hook in (begin_request, require_admin_token, simulate):
         app.before_request(hook)
     app.after_request(add_rate_limit_headers)
