@@ -12,6 +12,7 @@ from . import __version__
 from .api import BLUEPRINTS
 from .api.context import Sandbox, check_tenant
 from .api.errors import from_http_exception, register_error_handlers, render
+from .api.hooks import register_hooks
 from .config import load_config
 from .dispatcher import WebhookDispatcher
 from .domain.tokens import SigningKey
@@ -71,6 +72,7 @@ def create_app(config: dict | None = None) -> Flask:
     _declare_security_schemes(api)
     register_error_handlers(app)
     app.before_request(check_tenant)
+    register_hooks(app)
     for blp in BLUEPRINTS:
         api.register_blueprint(blp)
     app.extensions["sandbox_api"] = api

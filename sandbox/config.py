@@ -26,6 +26,7 @@ DEFAULTS: dict[str, object] = {
     "ADMIN_TOKEN": None,
     "TENANT_TTL": 0,
     "JOURNAL_SIZE": 1000,
+    "MAX_DELAY_MS": 10_000,
     "FSYNC": False,
     "MAX_CONTENT_LENGTH": 1024 * 1024,
     "WEBHOOK_DELIVERY": True,

@@ -55,6 +55,7 @@ PatientNotFound = error_class(404, "patient_not_found", "No patient is registere
 FacilityNotFound = error_class(404, "facility_not_found", "No facility has this id.")
 SubscriptionNotFound = error_class(404, "subscription_not_found", "No such webhook subscription for this client.")
 EventNotFound = error_class(404, "event_not_found", "No such webhook event.")
+SnapshotNotFound = error_class(404, "snapshot_not_found", "This tenant has no snapshot with this name.")
 MethodNotAllowed = error_class(405, "method_not_allowed", "This method is not allowed on this path.")
 DuplicateSubscription = error_class(
     409, "duplicate_subscription", "This client already subscribes this callback URL."
@@ -62,6 +63,7 @@ DuplicateSubscription = error_class(
 IdempotencyConflict = error_class(
     409, "idempotency_conflict", "This Idempotency-Key was already used with a different body."
 )
+DuplicateClient = error_class(409, "duplicate_client", "A client with this client_id already exists.")
 MultiplePatientMatches = error_class(
     409, "multiple_patient_matches", "Several registered patients match these demographics."
 )

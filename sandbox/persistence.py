@@ -58,6 +58,30 @@ def write_atomically(path: Path, payload: bytes) -> None:
         os.close(dir_fd)
 
 
+def write_state(path: Path, state: dict) -> None:
+    """A world's own_state as a TinyDB database (one table per world table, `_tables` for the rest), atomically."""
+    data = {"_tables": {}}
+    for i, (name, table) in enumerate(sorted(state.items()), start=1):
+        data[name] = {str(doc_id): doc for doc_id, doc in table["docs"].items()}
+        data["_tables"][str(i)] = {"table": name, "removed": table["removed"], "next_id": table["next_id"]}
+    AtomicJSONStorage(path).write(data)
+
+
+def read_state(path: Path) -> dict:
+    """What `write_state` wrote (empty when there is no file)."""
+    if not Path(path).exists():
+        return {}
+    db = TinyDB(path, storage=AtomicJSONStorage)
+    extra = {doc["table"]: doc for doc in db.table("_tables").all()}
+    state = {}
+    for name in db.tables() - {"_tables"}:
+        state[name] = {"docs": {doc.doc_id: dict(doc) for doc in db.table(name).all()}}
+    for name, doc in extra.items():
+        state.setdefault(name, {"docs": {}}).update(removed=doc["removed"], next_id=doc["next_id"])
+    db.close()
+    return state
+
+
 class TenantFiles:
     """The overlay file and the journal of one tenant's world."""
 
@@ -78,17 +102,7 @@ class TenantFiles:
         return self._read_overlay(), self._read_journal()
 
     def _read_overlay(self) -> dict:
-        if not self.overlay_path.exists():
-            return {}
-        db = TinyDB(self.overlay_path, storage=AtomicJSONStorage)
-        extra = {doc["table"]: doc for doc in db.table("_tables").all()}
-        state = {}
-        for name in db.tables() - {"_tables"}:
-            state[name] = {"docs": {doc.doc_id: dict(doc) for doc in db.table(name).all()}}
-        for name, doc in extra.items():
-            state.setdefault(name, {"docs": {}}).update(removed=doc["removed"], next_id=doc["next_id"])
-        db.close()
-        return state
+        return read_state(self.overlay_path)
 
     def _read_journal(self) -> list:
         changes = []
@@ -121,11 +135,7 @@ class TenantFiles:
 
     def write_overlay(self, state: dict) -> None:
         """Replace the overlay with `state` (a world's own_state) and empty the journal."""
-        data = {"_tables": {}}
-        for i, (name, table) in enumerate(sorted(state.items()), start=1):
-            data[name] = {str(doc_id): doc for doc_id, doc in table["docs"].items()}
-            data["_tables"][str(i)] = {"table": name, "removed": table["removed"], "next_id": table["next_id"]}
-        AtomicJSONStorage(self.overlay_path).write(data)
+        write_state(self.overlay_path, state)
         self._truncate_journal()
 
     def _truncate_journal(self) -> None:

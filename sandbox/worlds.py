@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
+import time
 from pathlib import Path
 from typing import Callable
 
@@ -55,6 +56,10 @@ class WorldStore:
         self._worlds: dict[str, World] = {}
         self._lock = threading.Lock()
         self.listeners: list = []  # shared by every world: event listeners (the webhook dispatcher)
+        self.drop_listeners: list = []  # called with the tenant name when a tenant is dropped (its in-memory extras)
+        self.monotonic = time.monotonic  # idle time is real time: tests replace this, not the sandbox clock
+        self._last_used: dict[str, float] = {}
+        self._in_use: dict[str, int] = {}
 
     @staticmethod
     def valid_tenant(name: str) -> bool:
@@ -67,6 +72,7 @@ class WorldStore:
         return sorted(names)
 
     def world(self, tenant: str = DEFAULT_TENANT) -> World:
+        self._last_used[tenant] = self.monotonic()
         world = self._worlds.get(tenant)
         if world is not None:
             return world
@@ -109,10 +115,48 @@ class WorldStore:
     def drop(self, tenant: str) -> None:
         """Forget a tenant entirely, files included."""
         with self._lock:
-            world = self._worlds.pop(tenant, None)
+            self._drop(tenant)
+
+    def _drop(self, tenant: str) -> None:
+        # Under self._lock, so no other thread opens the tenant from files being deleted.
+        world = self._worlds.pop(tenant, None)
+        self._last_used.pop(tenant, None)
         files = world.persistence.files if world is not None and world.persistence else self._files(tenant)
         if files is not None:
             files.destroy()
+        for listener in self.drop_listeners:
+            listener(tenant)
+
+    # -- idle expiry ----------------------------------------------------------------------------
+    def hold(self, tenant: str) -> None:
+        """A request for `tenant` has started: it cannot expire until `release`."""
+        with self._lock:
+            self._in_use[tenant] = self._in_use.get(tenant, 0) + 1
+            self._last_used[tenant] = self.monotonic()
+
+    def release(self, tenant: str) -> None:
+        with self._lock:
+            left = self._in_use.get(tenant, 0) - 1
+            if left > 0:
+                self._in_use[tenant] = left
+            else:
+                self._in_use.pop(tenant, None)
+            self._last_used[tenant] = self.monotonic()
+
+    def expire_idle(self, ttl: float, keep: tuple[str, ...] = (DEFAULT_TENANT,)) -> list[str]:
+        """Drop every tenant unused for `ttl` seconds and not in a request; those on disk but never
+        opened by this process count as used when first seen. Returns the dropped names."""
+        now, dropped = self.monotonic(), []
+        with self._lock:
+            for tenant in self.tenants():
+                last = self._last_used.setdefault(tenant, now)
+                if tenant in keep or self._in_use.get(tenant) or now - last < ttl:
+                    continue
+                self._drop(tenant)
+                dropped.append(tenant)
+        if dropped:
+            log.info("dropped idle tenants: %s", ", ".join(dropped))
+        return dropped
 
     def close(self) -> None:
         """Fold every journal into its overlay (clean shutdown)."""

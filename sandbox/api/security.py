@@ -10,6 +10,7 @@ from ..domain import tokens
 from ..errors import MissingToken, TokenInvalid
 from ..schemas.common import ErrorSchema
 from .context import sandbox, tenant, world
+from .hooks import limit_client
 
 
 def bearer_claims() -> dict:
@@ -22,6 +23,7 @@ def bearer_claims() -> dict:
         if scheme.lower() != "bearer" or not token.strip():
             raise TokenInvalid("Use the Bearer scheme: Authorization: Bearer <access_token>.")
         g.claims = tokens.verify_token(world(), sandbox().key, token.strip(), tenant())
+        limit_client(g.claims)  # after verification: only a real client is counted
     return g.claims
 
 

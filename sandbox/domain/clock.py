@@ -60,3 +60,22 @@ def parse_iso(raw: str) -> datetime:
     """An ISO-8601 instant; a naive value is taken as UTC. Raises ValueError when malformed."""
     value = datetime.fromisoformat(raw.strip().replace("Z", "+00:00"))
     return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+def state(world) -> dict:
+    """What `GET /sandbox/clock` shows: the time, whether it is frozen, how far it is from real time."""
+    frozen = (world.meta.get("clock") or {}).get("frozen_at") is not None
+    current = now_ts(world)
+    return {"now": isoformat(now(world)), "frozen": frozen, "offset_seconds": round(current - _wall(), 3)}
+
+
+def change(world, advance_seconds: float | None = None, instant: datetime | None = None,
+           frozen: bool | None = None) -> dict:
+    """Advance or set the clock; `frozen` (when given) freezes or releases it, otherwise the mode is kept."""
+    clock = world.meta.get("clock") or {}
+    keep_frozen = clock.get("frozen_at") is not None if frozen is None else frozen
+    with world.transaction():
+        if instant is None:
+            instant = datetime.fromtimestamp(now_ts(world) + (advance_seconds or 0), tz=timezone.utc)
+        set_now(world, instant, frozen=keep_frozen)
+    return state(world)
