@@ -28,6 +28,7 @@ DEFAULTS: dict[str, object] = {
     "JOURNAL_SIZE": 1000,
     "FSYNC": False,
     "MAX_CONTENT_LENGTH": 1024 * 1024,
+    "CORS_ORIGINS": "*",
 }
 
 # Environment variable -> how to read it. Every key of DEFAULTS can be set as SANDBOX_<KEY>.
