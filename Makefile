@@ -28,7 +28,14 @@ install-test: $(VENV)/.installed-test
 run: install
 	$(VENV)/bin/opescare-sandbox serve --host $(HOST) --port $(PORT)
 
-test: install-test
+# The playground's browser test drives Debian's Chromium (never a browser Playwright downloads).
+CHROMIUM ?= /usr/bin/chromium
+$(CHROMIUM):
+	@if [ "$$(id -u)" = 0 ]; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else echo "The browser tests need Debian's chromium: sudo apt-get install chromium"; exit 1; fi
+
+test: install-test $(CHROMIUM)
 	$(PY) -m pytest
 
 spec: install

@@ -6,10 +6,11 @@ import logging
 from pathlib import Path
 
 from flask import Flask
+from flask_cors import CORS
 from flask_smorest import Api
 
 from . import __version__
-from .api import BLUEPRINTS
+from .api import BLUEPRINTS, pages
 from .api.context import Sandbox, check_tenant
 from .api.errors import from_http_exception, register_error_handlers, render
 from .api.hooks import register_hooks
@@ -29,6 +30,17 @@ Patient API** (`/api/v1/patient/search`), plus sandbox controls under `/sandbox`
 Sandbox credentials: `client_id=demo_dev_sandbox`, `client_secret=demo_secret_sandbox_2026`.
 Every error uses one envelope: `{"error", "error_code", "message", "status"}`.
 """
+
+
+OAUTH_SCOPES = {
+    "patient:profile:read": "Patient search",
+    "patient:diagnostics:read": "Medical records",
+    "lab:results:read": "Lab results within records",
+    "pharmacy:stock:read": "Pharmacy inventory",
+    "blood:inventory:read": "Blood bank inventory",
+}
+CORS_EXPOSED_HEADERS = ["X-RateLimit-Limit", "X-RateLimit-Remaining", "Retry-After", "X-Idempotent-Replay",
+                        "WWW-Authenticate", "Location"]
 
 
 class SandboxApi(Api):
@@ -75,6 +87,8 @@ def create_app(config: dict | None = None) -> Flask:
     register_hooks(app)
     for blp in BLUEPRINTS:
         api.register_blueprint(blp)
+    app.register_blueprint(pages.blp)
+    _allow_cross_origin(app, settings["CORS_ORIGINS"])
     app.extensions["sandbox_api"] = api
     return app
 
@@ -87,10 +101,20 @@ def _start_webhooks(services: Sandbox) -> None:
     dispatcher.close_at_exit()
     if dispatcher.enabled:
         dispatcher.resume()
+def _allow_cross_origin(app: Flask, origins: str) -> None:
+    """A sandbox: by default any origin may call it, so a playground hosted elsewhere works."""
+    allowed = "*" if origins.strip() == "*" else [o.strip() for o in origins.split(",") if o.strip()]
+    CORS(app, origins=allowed, max_age=600, expose_headers=CORS_EXPOSED_HEADERS,
+         allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "Prefer", "X-Sandbox-Tenant"])
 
 
 def _declare_security_schemes(api: Api) -> None:
     components = api.spec.components
+    components.security_scheme("oauth2", {
+        "type": "oauth2",
+        "description": "Client credentials: demo_dev_sandbox / demo_secret_sandbox_2026.",
+        "flows": {"clientCredentials": {"tokenUrl": "/api/v1/connect/auth/token", "scopes": OAUTH_SCOPES}},
+    })
     components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
     components.security_scheme("openEyesBasic", {"type": "http", "scheme": "basic"})
     components.security_scheme("sandboxAdmin", {"type": "http", "scheme": "bearer",

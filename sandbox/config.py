@@ -34,6 +34,7 @@ DEFAULTS: dict[str, object] = {
     "WEBHOOK_WORKERS": 4,
     "WEBHOOK_QUEUE_SIZE": 256,
     "WEBHOOK_INTERVAL": 0.5,
+    "CORS_ORIGINS": "*",
 }
 
 # Environment variable -> how to read it. Every key of DEFAULTS can be set as SANDBOX_<KEY>.

@@ -36,7 +36,7 @@ def requires_token(blp, *scopes: str):
             tokens.require_scopes(bearer_claims(), scopes)
             return view(*args, **kwargs)
 
-        documented = blp.doc(security=[{"bearerAuth": list(scopes)}])(wrapper)
+        documented = blp.doc(security=[{"oauth2": list(scopes)}, {"bearerAuth": []}])(wrapper)
         documented = blp.alt_response(401, schema=ErrorSchema, description="Missing, invalid or expired token")(documented)
         if scopes:
             documented = blp.alt_response(
