@@ -14,6 +14,7 @@ from .api import BLUEPRINTS, pages
 from .api.context import Sandbox, check_tenant
 from .api.errors import from_http_exception, register_error_handlers, render
 from .api.hooks import register_hooks
+from .api.security import authenticate_first
 from .config import load_config
 from .dispatcher import WebhookDispatcher
 from .domain.tokens import SigningKey
@@ -85,6 +86,7 @@ def create_app(config: dict | None = None) -> Flask:
     register_error_handlers(app)
     app.before_request(check_tenant)
     register_hooks(app)
+    app.before_request(authenticate_first)  # after the simulation hooks: Prefer needs no token
     for blp in BLUEPRINTS:
         api.register_blueprint(blp)
     app.register_blueprint(pages.blp)
@@ -101,6 +103,8 @@ def _start_webhooks(services: Sandbox) -> None:
     dispatcher.close_at_exit()
     if dispatcher.enabled:
         dispatcher.resume()
+
+
 def _allow_cross_origin(app: Flask, origins: str) -> None:
     """A sandbox: by default any origin may call it, so a playground hosted elsewhere works."""
     allowed = "*" if origins.strip() == "*" else [o.strip() for o in origins.split(",") if o.strip()]

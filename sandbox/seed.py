@@ -17,7 +17,10 @@ from pathlib import Path
 
 from .domain import health_ids
 from .domain.clock import isoformat
+from .domain.inventory import seed_inventory
+from .domain.openeyes_seed import seed_openeyes
 from .domain.patients import seed_legacy_health_ids
+from .domain.reconciliation import seed_reconciliation
 from .domain.tokens import hash_secret
 from .store import World
 from .tables import TABLES, patient_match_key
@@ -108,8 +111,17 @@ def seed_population(world: World, seed: int, patients: int, fixtures: dict) -> N
         created += 1
 
 
-# The parts of a world, in build order. Later issues add theirs (inventory, OpenEyes, ...).
-SEEDERS = (seed_clients, seed_facilities, seed_documentation_patients, seed_population, seed_legacy_health_ids)
+# The parts of a world, in build order. Each part draws from its own random stream.
+SEEDERS = (
+    seed_clients,
+    seed_facilities,
+    seed_documentation_patients,
+    seed_population,
+    seed_legacy_health_ids,
+    seed_inventory,
+    seed_reconciliation,
+    seed_openeyes,
+)
 
 
 _template_lock = threading.Lock()

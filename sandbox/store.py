@@ -116,8 +116,9 @@ class Table:
     def _ids(self, index: str, lookup: Callable[[HashIndex], set[int]]) -> set[int]:
         ids = set(lookup(self.indexes[index]))
         if self.base is not None:
-            hidden = self.docs.keys() | self.removed
-            ids |= {i for i in lookup(self.base.indexes[index]) if i not in hidden}
+            # Base ids this overlay changed or removed are answered by the overlay's own index (or not at all).
+            docs, removed = self.docs, self.removed
+            ids.update(i for i in lookup(self.base.indexes[index]) if i not in docs and i not in removed)
         return ids
 
     def find(self, index: str, value) -> list[Document]:

@@ -222,3 +222,21 @@ def test_token_without_the_scope_is_invalid_scope(client, get_token):
 def test_token_claims_unit():
     assert tokens.grant_scopes({"scopes": ["a", "b"]}, None) == ["a", "b"]
     assert tokens.grant_scopes({"scopes": ["a", "b"]}, "b b") == ["b"]
+
+
+def test_authentication_comes_before_body_validation(client):
+    response = client.post("/api/v1/connect/patients/resolve", data="{broken", content_type="application/json")
+    assert (response.status_code, response.json["error"]) == (401, "missing_token")
+
+
+def test_scope_check_comes_before_query_validation(client, get_token):
+    token = get_token(scope="pharmacy:stock:read")
+    response = client.get("/api/v1/connect/patient/OPC-2024-DEMO1/records?type=bogus",
+                          headers={"Authorization": f"Bearer {token}"})
+    assert (response.status_code, response.json["error"]) == (403, "invalid_scope")
+
+
+def test_validation_errors_are_documented_as_400_not_422(client):
+    operation = client.get("/openapi.json").json["paths"]["/api/v1/connect/patients/resolve"]["post"]
+    assert "400" in operation["responses"] and "422" in operation["responses"]  # 422: missing_lookup_criteria
+    assert "UNPROCESSABLE" not in str(operation["responses"]["422"])

@@ -104,9 +104,11 @@ def test_authorize_then_resolve_and_records(page, live_url):
 
     status, body = execute(open_operation(page, "post", "/api/v1/connect/patients/resolve"))
     assert status == "201", body
-    assert "CM-HID-" in body and "Marie" in body or "created" in body
+    assert '"status": "created"' in body and '"health_id": "CM-HID-' in body
 
-    status, body = execute(open_operation(page, "get", "/api/v1/connect/patient/{health_id}/records"))
+    records = open_operation(page, "get", "/api/v1/connect/patient/{health_id}/records")
+    records.locator("tr[data-param-name='health_id'] input").fill("OPC-2024-XK7T9")  # no consent granted
+    status, body = execute(records)
     assert status == "403", body
     assert "consent_required" in body
 

@@ -3,22 +3,20 @@
 from __future__ import annotations
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from ..domain import audit, health_ids
 from ..schemas.audit import AuditListSchema, AuditQuerySchema
 from ..schemas.common import ErrorSchema
 from .context import world
-
-blp = Blueprint("Sandbox audit", __name__, description="The audit trail (a sandbox control)", url_prefix="/sandbox")
+from .controls import admin_only, blp
 
 
 @blp.route("/audit")
 class AuditTrail(MethodView):
-    @blp.doc(tags=["Sandbox controls"])
     @blp.arguments(AuditQuerySchema, location="query")
     @blp.response(200, AuditListSchema)
     @blp.alt_response(400, schema=ErrorSchema, description="Bad filter or limit")
+    @admin_only
     def get(self, query):
         """The audit trail, newest first (filter by action, health_id, client_id)."""
         if query.get("health_id"):

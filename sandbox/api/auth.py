@@ -8,7 +8,7 @@ import binascii
 import marshmallow as ma
 from flask import request
 from flask.views import MethodView
-from flask_smorest import Blueprint
+from .blueprint import Blueprint
 
 from ..domain import tokens
 from ..errors import InvalidClient, InvalidRequest, UnsupportedGrantType

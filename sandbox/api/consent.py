@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
+from .blueprint import Blueprint, DOC_PATIENT, PATIENT_WITHOUT_CONSENT
 
 from ..domain import consent
 from ..schemas.common import ErrorSchema
@@ -14,12 +14,13 @@ from ..schemas.consent import (
     ConsentSchema,
 )
 from .context import world
+from .controls import admin_only
 from .security import bearer_claims, requires_token
 
 blp = Blueprint("Consent", __name__, description="A patient's consent to share records with your client")
 
 
-@blp.route("/api/v1/connect/patient/<string:health_id>/consent")
+@blp.route("/api/v1/connect/patient/<string:health_id>/consent", parameters=[PATIENT_WITHOUT_CONSENT])
 class PatientConsent(MethodView):
     @blp.response(200, ConsentSchema)
     @blp.alt_response(404, schema=ErrorSchema, description="patient_not_found")
@@ -29,7 +30,7 @@ class PatientConsent(MethodView):
         return consent.get_consent(world(), health_id, bearer_claims()["client_id"])
 
 
-@blp.route("/api/v1/connect/patient/<string:health_id>/consent/grant")
+@blp.route("/api/v1/connect/patient/<string:health_id>/consent/grant", parameters=[PATIENT_WITHOUT_CONSENT])
 class ConsentGrant(MethodView):
     @blp.arguments(ConsentGrantRequestSchema, required=False,
                    example={"consent_type": "full_record", "expires_at": "2026-12-31T23:59:59Z"})
@@ -43,7 +44,7 @@ class ConsentGrant(MethodView):
         return consent.grant(world(), health_id, bearer_claims(), body["consent_type"], body["expires_at"])
 
 
-@blp.route("/sandbox/patients/<string:health_id>/consent/revoke")
+@blp.route("/sandbox/patients/<string:health_id>/consent/revoke", parameters=[DOC_PATIENT])
 class ConsentRevoke(MethodView):
     @blp.doc(tags=["Sandbox controls"])
     @blp.arguments(ConsentRevokeRequestSchema, required=False)
@@ -51,6 +52,7 @@ class ConsentRevoke(MethodView):
     @blp.alt_response(400, schema=ErrorSchema, description="invalid_request: malformed body")
     @blp.alt_response(404, schema=ErrorSchema, description="patient_not_found")
     @blp.alt_response(422, schema=ErrorSchema, description="validation_failed: unknown client_id")
+    @admin_only
     def post(self, body, health_id):
         """The patient revokes consent in the OpesCare app (fires consent.revoked)."""
         return consent.revoke(world(), health_id, body.get("client_id"))

@@ -8,7 +8,7 @@ from __future__ import annotations
 import time
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
+from .blueprint import Blueprint
 
 from .. import __version__
 from ..schemas.common import ErrorSchema
@@ -56,4 +56,4 @@ class Reset(MethodView):
 
 
 # The other controls register their routes on `blp` (imported last: they import it from here).
-from . import controls_clients, controls_clock, controls_requests, controls_snapshots  # noqa: F401
+from . import audit, controls_clients, controls_clock, controls_requests, controls_snapshots, webhook_controls  # noqa: E402,F401

@@ -11,6 +11,7 @@ from ..schemas.controls import (
     SnapshotListSchema,
     SnapshotRequestSchema,
 )
+from .blueprint import path_example
 from .context import sandbox, tenant
 from .controls import admin_only, blp
 
@@ -38,7 +39,7 @@ class Snapshots(MethodView):
         return {**info, "replaced": replaced}
 
 
-@blp.route("/snapshots/<string:name>/restore")
+@blp.route("/snapshots/<string:name>/restore", parameters=[path_example("name", "before-test")])
 class SnapshotRestore(MethodView):
     @blp.response(200, RestoredSnapshotSchema)
     @blp.alt_response(404, schema=ErrorSchema, description="snapshot_not_found")

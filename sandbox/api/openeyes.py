@@ -15,7 +15,7 @@ from functools import wraps
 
 from flask import current_app, request
 from flask.views import MethodView
-from flask_smorest import Blueprint
+from .blueprint import Blueprint
 
 from ..domain import openeyes, openeyes_auth
 from ..schemas.common import ErrorSchema

@@ -7,7 +7,7 @@ from functools import wraps
 
 from flask import request
 from flask.views import MethodView
-from flask_smorest import Blueprint
+from .blueprint import Blueprint, path_example
 
 from ..domain import patients
 from ..errors import InvalidRequest
@@ -25,6 +25,20 @@ from .security import bearer_claims, requires_token
 
 blp = Blueprint("Patients", __name__, description="Health ID resolution, verification and patient search",
                 url_prefix="/api/v1/connect")
+
+
+# The docs' two cases, as printed; the playground pre-fills the first.
+RESOLVE_EXAMPLES = {
+    "case_a_new_patient": {
+        "summary": "Case A: no Health ID yet (auto-creates, then finds)",
+        "value": {"first_name": "Marie", "last_name": "Fouda", "date_of_birth": "1990-07-22", "country_code": "CM",
+                  "sex": "female", "purpose": "his_registration", "external_reference": "HIS-PAT-00341"},
+    },
+    "case_b_known_health_id": {
+        "summary": "Case B: the patient already has a Health ID (lookup only)",
+        "value": {"health_id": "CM-HID-7KQ9-MP42-X8D1"},
+    },
+}
 
 
 def json_object_body(view):
@@ -53,7 +67,7 @@ def json_object_body(view):
 class Resolve(MethodView):
     decorators = (json_object_body,)
 
-    @blp.arguments(ResolveRequestSchema)
+    @blp.arguments(ResolveRequestSchema, examples=RESOLVE_EXAMPLES)
     @blp.response(200, ResolveResponseSchema, description="found: the patient is registered")
     @blp.alt_response(201, schema=ResolveResponseSchema, description="created: new patient, new Health ID")
     @blp.alt_response(400, schema=ErrorSchema, description="Malformed body or invalid field (field-level errors)")
@@ -70,7 +84,8 @@ class Resolve(MethodView):
         return result, 201 if result["status"] == "created" else 200
 
 
-@blp.route("/patients/verify/<string:health_id>")
+@blp.route("/patients/verify/<string:health_id>",
+           parameters=[path_example("health_id", "CM-HID-7KQ9-MP42-X8D1", "OpesCare Health ID (both formats)")])
 class Verify(MethodView):
     @blp.response(200, VerifyResponseSchema)
     @blp.alt_response(404, schema=ErrorSchema, description="patient_not_found: well-formed but not registered")

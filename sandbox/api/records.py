@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import request
 from flask.views import MethodView
-from flask_smorest import Blueprint
+from .blueprint import Blueprint, DOC_PATIENT
 
 from ..domain import pushes, records
 from ..schemas.common import ErrorSchema
@@ -33,7 +33,7 @@ def _push(kind: str, body: dict):
     return response, status, ({"X-Idempotent-Replay": "true"} if replayed else {})
 
 
-@blp.route("/api/v1/connect/patient/<string:health_id>/records")
+@blp.route("/api/v1/connect/patient/<string:health_id>/records", parameters=[DOC_PATIENT])
 class PatientRecords(MethodView):
     @blp.arguments(RecordsQuerySchema, location="query")
     @blp.response(200, RecordsResponseSchema)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
+from .blueprint import Blueprint, path_example
 
 from ..domain import webhooks
 from ..schemas.common import ErrorSchema
@@ -44,7 +44,8 @@ class Subscriptions(MethodView):
         return {"data": webhooks.list_subscriptions(world(), bearer_claims()["client_id"])}
 
 
-@blp.route("/subscriptions/<subscription_id>")
+@blp.route("/subscriptions/<subscription_id>", parameters=[path_example(
+    "subscription_id", "sub_b8311b9cc4471bdd3b26a176", "The first subscription created in a fresh default world has this id")])
 class SubscriptionById(MethodView):
     @blp.response(204)
     @blp.alt_response(404, schema=ErrorSchema, description="subscription_not_found (also another client's)")
@@ -54,7 +55,8 @@ class SubscriptionById(MethodView):
         webhooks.delete_subscription(world(), bearer_claims()["client_id"], subscription_id)
 
 
-@blp.route("/events/<event_id>/replay")
+@blp.route("/events/<event_id>/replay", parameters=[path_example(
+    "event_id", "evt_f3112a62390603eda780856b", "The first event of a fresh default world (resolving Marie Fouda) has this id")])
 class Replay(MethodView):
     @blp.response(200, ReplaySchema)
     @blp.alt_response(404, schema=ErrorSchema, description="event_not_found")

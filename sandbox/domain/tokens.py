@@ -8,6 +8,7 @@ HS256 signed with the public key) fail as `token_invalid`.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import itertools
@@ -39,10 +40,16 @@ class SigningKey:
 
     @classmethod
     def from_file(cls, path: str | Path) -> "SigningKey":
-        return cls(Path(path).read_bytes())
+        return _load_key(str(Path(path).resolve()))
 
     def jwks(self) -> dict:
         return {"keys": [{**self.public_jwk, "kid": self.kid, "use": "sig", "alg": "RS256"}]}
+
+
+@functools.lru_cache(maxsize=4)
+def _load_key(path: str) -> SigningKey:
+    """Parsing a PEM RSA key costs ~150 ms; every app in a process (tests, tenants) shares the same key object."""
+    return SigningKey(Path(path).read_bytes())
 
 
 def _thumbprint(jwk: dict) -> str:

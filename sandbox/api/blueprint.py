@@ -1,0 +1,27 @@
+"""The sandbox's flask-smorest Blueprint: request validation fails with 400, as the Connect docs say, not webargs' 422."""
+
+from __future__ import annotations
+
+import flask_smorest
+from webargs.flaskparser import FlaskParser
+
+
+class ArgumentsParser(FlaskParser):
+    DEFAULT_VALIDATION_STATUS = 400
+
+
+class Blueprint(flask_smorest.Blueprint):
+    ARGUMENTS_PARSER = ArgumentsParser()
+
+
+def path_example(name: str, example: str, description: str | None = None) -> dict:
+    """Documents a path parameter with an example, so the playground's "Try it out" is pre-filled."""
+    doc = {"in": "path", "name": name, "example": example}
+    if description:
+        doc["description"] = description
+    return doc
+
+
+DOC_PATIENT = path_example("health_id", "OPC-2024-DEMO1", "OpesCare Health ID (both formats)")
+PATIENT_WITHOUT_CONSENT = path_example("health_id", "OPC-2024-XK7T9", "OpesCare Health ID (both formats)")
+FACILITY = path_example("facility_id", "00000000-0000-0000-0000-100000000001", "Facility id (Demo Central Hospital)")
