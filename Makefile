@@ -46,11 +46,11 @@ bench: install-test
 
 lint: install-test
 	$(PY) -m pip install --quiet ruff
-	$(VENV)/bin/ruff check sandbox tests
+	$(VENV)/bin/ruff check sandbox tests examples bench
 
 fmt: install-test
 	$(PY) -m pip install --quiet ruff
-	$(VENV)/bin/ruff format sandbox tests
+	$(VENV)/bin/ruff format sandbox tests examples bench
 
 clean:
 	rm -rf $(VENV) .sandbox-data .pytest_cache build dist *.egg-info

@@ -12,7 +12,7 @@ import functools
 import json
 import random
 import threading
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 from .domain import health_ids
@@ -43,7 +43,7 @@ def part_rng(seed: int, part: str) -> random.Random:
 
 
 def anchor_datetime(days_before: int, seconds: int = 0) -> str:
-    moment = datetime.combine(ANCHOR_DATE, time(), tzinfo=timezone.utc) - timedelta(days=days_before)
+    moment = datetime.combine(ANCHOR_DATE, time(), tzinfo=UTC) - timedelta(days=days_before)
     return isoformat(moment + timedelta(seconds=seconds))
 
 

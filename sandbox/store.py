@@ -19,8 +19,8 @@ from __future__ import annotations
 import bisect
 import json
 import threading
+from collections.abc import Callable, Iterable
 from contextlib import contextmanager
-from typing import Callable, Iterable
 
 from tinydb.table import Document
 
@@ -97,7 +97,7 @@ class SortedIndex(HashIndex):
 class Table:
     """A TinyDB-shaped table (Documents with integer ids) with indexes, optionally overlaid on a base table."""
 
-    def __init__(self, name: str, indexes: dict[str, HashIndex] | None, world: "World", base: "Table | None" = None):
+    def __init__(self, name: str, indexes: dict[str, HashIndex] | None, world: World, base: Table | None = None):
         self.name = name
         self.world = world
         self.base = base
@@ -204,7 +204,7 @@ class Table:
 class World:
     """One tenant's whole state: named tables, a lock, and transactions. `meta` holds seed, size, clock, counters."""
 
-    def __init__(self, name: str, specs: dict[str, dict[str, HashIndex | Callable]], template: "World | None" = None):
+    def __init__(self, name: str, specs: dict[str, dict[str, HashIndex | Callable]], template: World | None = None):
         self.name = name
         self.specs = specs
         self.lock = threading.RLock()
@@ -216,7 +216,7 @@ class World:
         self.tables: dict[str, Table] = {}
         self.rebase(template)
 
-    def rebase(self, template: "World | None") -> None:
+    def rebase(self, template: World | None) -> None:
         """Drop every change and sit on `template` again (reset); the object stays the same for its holders."""
         with self.lock:
             self.template = template

@@ -6,8 +6,8 @@ import logging
 import re
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from .persistence import TenantFiles
 from .store import World

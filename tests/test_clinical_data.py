@@ -118,7 +118,7 @@ def test_vitals_are_physiological(histories):
 
 def test_conditions_move_the_values_they_should(histories):
     """Hypertension raises every later blood pressure; diabetes every HbA1c; malaria makes the smear positive."""
-    for patient, records in histories:
+    for _patient, records in histories:
         diagnosed = {dx["code"]: dx["recorded_at"][:10] for dx in records["diagnoses"]}
         if "I10" in diagnosed:
             later = [v for v in records["vitals"] if v["recorded_at"][:10] >= diagnosed["I10"]]

@@ -31,7 +31,7 @@ def assert_envelope(response, status, error):
     assert response.status_code == status
     assert response.mimetype == "application/json"
     body = response.json
-    assert ENVELOPE_KEYS <= set(body)
+    assert set(body) >= ENVELOPE_KEYS
     assert (body["status"], body["error"], body["error_code"]) == (status, error, error.upper())
     assert "Traceback" not in response.get_data(as_text=True)
     return body

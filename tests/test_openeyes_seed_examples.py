@@ -113,18 +113,18 @@ class OpenEyesPatientAPI:
     def __init__(self, base_url, username, password):
         self.base_url = base_url
         self.auth = HTTPBasicAuth(username, password)
-    
+
     def search_patients(self, term, identifier_type=None):
         url = f"{self.base_url}/api/v1/patient/search"
         params = {'term': term}
-        
+
         if identifier_type:
             params['patient_identifier_type'] = identifier_type
-        
+
         response = requests.get(url, params=params, auth=self.auth)
         response.raise_for_status()
         return response.json()
-    
+
     def get_patient_by_hospital_number(self, hos_num):
         patients = self.search_patients(hos_num)
         return patients[0] if patients else None

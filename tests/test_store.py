@@ -57,11 +57,10 @@ def test_template_is_read_only(base):
 def test_failed_transaction_rolls_back_every_write(base):
     world = World("t", TABLES, base)
     count = len(world["patients"])
-    with pytest.raises(ValueError):
-        with world.transaction():
-            world["patients"].insert({"health_id": "CM-HID-CCCC-CCCC-XXXX"})
-            world["patients"].update(3, {"first_name": "Half"})
-            raise ValueError("boom")
+    with pytest.raises(ValueError), world.transaction():
+        world["patients"].insert({"health_id": "CM-HID-CCCC-CCCC-XXXX"})
+        world["patients"].update(3, {"first_name": "Half"})
+        raise ValueError("boom")
     assert len(world["patients"]) == count
     assert world["patients"].get(3)["first_name"] != "Half"
     assert world["patients"].first("health_id", "CM-HID-CCCC-CCCC-XXXX") is None

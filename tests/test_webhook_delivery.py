@@ -7,7 +7,7 @@ import hmac
 import json
 import logging
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -27,7 +27,7 @@ def config():
 @pytest.fixture
 def frozen_clock(world):
     """List it first so tokens are minted on the frozen clock."""
-    clock.set_now(world, datetime(2026, 3, 1, 8, 0, tzinfo=timezone.utc), frozen=True)
+    clock.set_now(world, datetime(2026, 3, 1, 8, 0, tzinfo=UTC), frozen=True)
 
 
 def settle(client) -> dict:
@@ -212,7 +212,8 @@ def test_deliveries_report_filters(client, world, subscribe, dispatcher):
     first = client.post(TRIGGER, json={"type": "patient.created"}).json
     second = client.post(TRIGGER, json={"type": "stock.low"}).json
     client.post(TRIGGER, json={"type": "consent.granted"})  # nobody subscribes: an event with no deliveries
-    ids = lambda query: [e["id"] for e in client.get(DELIVERIES, query_string=query).json["data"]]
+    def ids(query):
+        return [e["id"] for e in client.get(DELIVERIES, query_string=query).json["data"]]
     assert len(ids({})) == 3
     assert ids({"type": "stock.low"}) == [second["id"]]
     assert ids({"event_id": first["id"]}) == [first["id"]]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -19,7 +19,7 @@ def replay_url(event_id: str) -> str:
 
 @pytest.fixture(autouse=True)
 def frozen_clock(world):
-    clock.set_now(world, datetime(2026, 3, 1, 8, 0, tzinfo=timezone.utc), frozen=True)
+    clock.set_now(world, datetime(2026, 3, 1, 8, 0, tzinfo=UTC), frozen=True)
 
 
 def test_replay_delivers_the_stored_event_again(client, world, auth, receiver, subscribe):

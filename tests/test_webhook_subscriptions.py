@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -16,7 +16,7 @@ URL = "https://his.example.org/webhooks/opescare"
 
 @pytest.fixture(autouse=True)
 def frozen_clock(world):
-    clock.set_now(world, datetime(2026, 3, 1, 8, 30, tzinfo=timezone.utc), frozen=True)
+    clock.set_now(world, datetime(2026, 3, 1, 8, 30, tzinfo=UTC), frozen=True)
 
 
 def test_subscribe_returns_the_secret_once_with_stable_ids(client, auth):

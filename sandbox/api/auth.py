@@ -8,12 +8,12 @@ import binascii
 import marshmallow as ma
 from flask import request
 from flask.views import MethodView
-from .blueprint import Blueprint
 
 from ..domain import tokens
 from ..errors import InvalidClient, InvalidRequest, UnsupportedGrantType
 from ..schemas.auth import JwksSchema, TokenRequestSchema, TokenResponseSchema
 from ..schemas.common import ErrorSchema
+from .blueprint import Blueprint
 from .context import sandbox, tenant, world
 from .errors import flatten_messages
 

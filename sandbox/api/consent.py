@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask.views import MethodView
-from .blueprint import Blueprint, DOC_PATIENT, PATIENT_WITHOUT_CONSENT
 
 from ..domain import consent
 from ..schemas.common import ErrorSchema
@@ -13,6 +12,7 @@ from ..schemas.consent import (
     ConsentRevokeResponseSchema,
     ConsentSchema,
 )
+from .blueprint import DOC_PATIENT, PATIENT_WITHOUT_CONSENT, Blueprint
 from .context import world
 from .controls import admin_only
 from .security import bearer_claims, requires_token

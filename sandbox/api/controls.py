@@ -8,11 +8,11 @@ from __future__ import annotations
 import time
 
 from flask.views import MethodView
-from .blueprint import Blueprint
 
 from .. import __version__
 from ..schemas.common import ErrorSchema
 from ..schemas.controls import HealthSchema, ResetRequestSchema, ResetResponseSchema
+from .blueprint import Blueprint
 from .context import sandbox, tenant
 
 blp = Blueprint("Sandbox controls", __name__, description="Set up and inspect the test world (not part of any production API)",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask.views import MethodView
-from .blueprint import Blueprint, FACILITY
 
 from ..domain import inventory
 from ..schemas.common import ErrorSchema
@@ -15,6 +14,7 @@ from ..schemas.inventory import (
     PharmacyItemSchema,
     PharmacyStockRequestSchema,
 )
+from .blueprint import FACILITY, Blueprint
 from .context import world
 from .controls import admin_only
 from .security import requires_token

@@ -15,11 +15,11 @@ from functools import wraps
 
 from flask import current_app, request
 from flask.views import MethodView
-from .blueprint import Blueprint
 
 from ..domain import openeyes, openeyes_auth
 from ..schemas.common import ErrorSchema
 from ..schemas.openeyes import OpenEyesPatientSchema, OpenEyesSearchSchema
+from .blueprint import Blueprint
 from .context import sandbox, world
 
 blp = Blueprint("OpenEyes", __name__, description="OpenEyes Patient API: patient search (HTTP Basic, OprnApi role)")

@@ -7,7 +7,6 @@ from functools import wraps
 
 from flask import request
 from flask.views import MethodView
-from .blueprint import Blueprint, path_example
 
 from ..domain import patients
 from ..errors import InvalidRequest
@@ -20,6 +19,7 @@ from ..schemas.patients import (
     SearchQuerySchema,
     VerifyResponseSchema,
 )
+from .blueprint import Blueprint, path_example
 from .context import world
 from .security import bearer_claims, requires_token
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from flask.views import MethodView
-from .blueprint import Blueprint
 
 from ..domain import reconciliation
 from ..schemas.common import ErrorSchema
 from ..schemas.reconciliation import ReconciliationQuerySchema, ReconciliationSchema
+from .blueprint import Blueprint
 from .context import world
 from .security import bearer_claims, requires_token
 

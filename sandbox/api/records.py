@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import request
 from flask.views import MethodView
-from .blueprint import Blueprint, DOC_PATIENT
 
 from ..domain import pushes, records
 from ..schemas.common import ErrorSchema
@@ -16,6 +15,7 @@ from ..schemas.records import (
     RecordsQuerySchema,
     RecordsResponseSchema,
 )
+from .blueprint import DOC_PATIENT, Blueprint
 from .context import world
 from .security import bearer_claims, requires_token
 

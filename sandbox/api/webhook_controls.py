@@ -17,7 +17,6 @@ from .context import sandbox, tenant, world
 from .controls import admin_only, blp
 
 
-
 @blp.route("/webhooks/deliveries")
 class Deliveries(MethodView):
     @blp.arguments(DeliveriesQuerySchema, location="query")

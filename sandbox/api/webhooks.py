@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask.views import MethodView
-from .blueprint import Blueprint, path_example
 
 from ..domain import webhooks
 from ..schemas.common import ErrorSchema
@@ -13,6 +12,7 @@ from ..schemas.webhooks import (
     SubscriptionListSchema,
     SubscriptionRequestSchema,
 )
+from .blueprint import Blueprint, path_example
 from .context import sandbox, tenant, world
 from .security import bearer_claims, requires_token
 

@@ -8,7 +8,7 @@ read this clock, so tests can move time instead of sleeping. The state lives in 
 from __future__ import annotations
 
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 
 def _wall() -> float:
@@ -25,7 +25,7 @@ def now_ts(world) -> float:
 
 
 def now(world) -> datetime:
-    return datetime.fromtimestamp(now_ts(world), tz=timezone.utc)
+    return datetime.fromtimestamp(now_ts(world), tz=UTC)
 
 
 def today(world):
@@ -53,13 +53,13 @@ def set_now(world, instant: datetime, frozen: bool = False) -> datetime:
 
 def isoformat(moment: datetime) -> str:
     """`2026-11-21T09:14:00Z`: UTC, whole seconds, as the API writes times."""
-    return moment.astimezone(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    return moment.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 def parse_iso(raw: str) -> datetime:
     """An ISO-8601 instant; a naive value is taken as UTC. Raises ValueError when malformed."""
     value = datetime.fromisoformat(raw.strip().replace("Z", "+00:00"))
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def state(world) -> dict:
@@ -76,6 +76,6 @@ def change(world, advance_seconds: float | None = None, instant: datetime | None
     keep_frozen = clock.get("frozen_at") is not None if frozen is None else frozen
     with world.transaction():
         if instant is None:
-            instant = datetime.fromtimestamp(now_ts(world) + (advance_seconds or 0), tz=timezone.utc)
+            instant = datetime.fromtimestamp(now_ts(world) + (advance_seconds or 0), tz=UTC)
         set_now(world, instant, frozen=keep_frozen)
     return state(world)

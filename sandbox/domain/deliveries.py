@@ -11,7 +11,7 @@ import hashlib
 import hmac
 import json
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from . import clock
 
@@ -41,7 +41,7 @@ def delivery_id(world, sequence: int) -> str:
 
 
 def _iso(ts: float | None) -> str | None:
-    return None if ts is None else clock.isoformat(datetime.fromtimestamp(ts, tz=timezone.utc))
+    return None if ts is None else clock.isoformat(datetime.fromtimestamp(ts, tz=UTC))
 
 
 def envelope_bytes(event: dict, attempt: int) -> bytes:

@@ -86,10 +86,7 @@ def find_patients(world, query: NameQuery | NumberQuery, type_key: str | None) -
 
 def _by_name(table, query: NameQuery) -> list[dict]:
     """Prefix on the last name (or the first name when only that is given); the rest is checked per hit."""
-    if query.last is not None:
-        candidates = table.prefix("last_name", query.last)
-    else:
-        candidates = table.prefix("first_name", query.first)
+    candidates = table.prefix("last_name", query.last) if query.last is not None else table.prefix("first_name", query.first)
     return [p for p in candidates
             if _starts(p.get("first_name"), query.first) and _starts(p.get("last_name"), query.last)
             and (query.dob is None or p.get("dob") == query.dob.isoformat())]

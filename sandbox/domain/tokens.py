@@ -39,7 +39,7 @@ class SigningKey:
         self.kid = _thumbprint(self.public_jwk)
 
     @classmethod
-    def from_file(cls, path: str | Path) -> "SigningKey":
+    def from_file(cls, path: str | Path) -> SigningKey:
         return _load_key(str(Path(path).resolve()))
 
     def jwks(self) -> dict:
