@@ -70,12 +70,21 @@ def seed_facilities(world: World, seed: int, patients: int, fixtures: dict) -> N
         world["facilities"].insert(facility)
 
 
-def seed_documentation_patients(world: World, seed: int, patients: int, fixtures: dict) -> None:
-    for patient in fixtures["documentation_patients"]["patients"]:
+def _insert_curated_patients(world: World, patients: list[dict], source: str) -> None:
+    for patient in patients:
         doc = {k: v for k, v in patient.items() if k != "consents"}
-        world["patients"].insert({**doc, "created_at": anchor_datetime(30), "source": "documentation"})
+        world["patients"].insert({**doc, "created_at": anchor_datetime(30), "source": source})
         for consent in patient.get("consents", ()):
             world["consents"].insert({"health_id": patient["health_id"], **consent})
+
+
+def seed_documentation_patients(world: World, seed: int, patients: int, fixtures: dict) -> None:
+    _insert_curated_patients(world, fixtures["documentation_patients"]["patients"], "documentation")
+
+
+def seed_scenario_patients(world: World, seed: int, patients: int, fixtures: dict) -> None:
+    """The personas of fixtures/scenarios.json (twins for 409, an expiring consent, a long history)."""
+    _insert_curated_patients(world, fixtures["scenarios"]["patients"], "scenario")
 
 
 def seed_population(world: World, seed: int, patients: int, fixtures: dict) -> None:
@@ -116,6 +125,7 @@ SEEDERS = (
     seed_clients,
     seed_facilities,
     seed_documentation_patients,
+    seed_scenario_patients,
     seed_population,
     seed_legacy_health_ids,
     seed_inventory,

@@ -18,7 +18,7 @@ def test_export_of_two_fresh_worlds_is_byte_identical(tmp_path):
     other = runner.invoke(main, ["export", "--in-memory", "--seed", "6", "--patients", "30"])
     assert first.exit_code == 0, first.output
     assert first.stdout == second.stdout != other.stdout
-    assert len(json.loads(first.stdout)["patients"]) == 33
+    assert len(json.loads(first.stdout)["patients"]) == 30 + 3 + 4  # generated + documentation + scenario personas
 
 
 def test_flags_win_over_environment(monkeypatch):

@@ -56,4 +56,12 @@ class Reset(MethodView):
 
 
 # The other controls register their routes on `blp` (imported last: they import it from here).
-from . import audit, controls_clients, controls_clock, controls_requests, controls_snapshots, webhook_controls  # noqa: E402,F401
+from . import (  # noqa: E402,F401
+    audit,
+    controls_clients,
+    controls_clock,
+    controls_requests,
+    controls_scenarios,
+    controls_snapshots,
+    webhook_controls,
+)

@@ -25,7 +25,11 @@ def now_ts(world) -> float:
 
 
 def now(world) -> datetime:
-    return datetime.fromtimestamp(now_ts(world), tz=UTC)
+    return from_ts(now_ts(world))
+
+
+def from_ts(timestamp: float) -> datetime:
+    return datetime.fromtimestamp(timestamp, tz=UTC)
 
 
 def today(world):
@@ -76,6 +80,6 @@ def change(world, advance_seconds: float | None = None, instant: datetime | None
     keep_frozen = clock.get("frozen_at") is not None if frozen is None else frozen
     with world.transaction():
         if instant is None:
-            instant = datetime.fromtimestamp(now_ts(world) + (advance_seconds or 0), tz=UTC)
+            instant = from_ts(now_ts(world) + (advance_seconds or 0))
         set_now(world, instant, frozen=keep_frozen)
     return state(world)

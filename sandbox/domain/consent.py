@@ -68,9 +68,25 @@ def expire_due(world) -> list[dict]:
         return [_expire(world, row) for row in due]
 
 
+def _start_relative_expiry(world, row: dict) -> dict:
+    """A scenario persona's grant lasts `expires_in_seconds` from the first time it is read (fixtures/scenarios.json).
+
+    The template cannot hold an absolute time (it would change with the day it was built), so the
+    clock starts on first use, and the row then reads like any other grant with an `expires_at`.
+    """
+    with world.transaction():
+        row = world["consents"].get(row.doc_id)
+        if row["status"] != "granted" or row.get("expires_at") or not row.get("expires_in_seconds"):
+            return row
+        expires = clock.now_ts(world) + float(row["expires_in_seconds"])
+        return world["consents"].update(row.doc_id, {"expires_at": clock.isoformat(clock.from_ts(expires))})
+
+
 def current(world, health_id: str, client_id: str) -> dict | None:
     """The consent row of (patient, client) as it stands now on the sandbox clock, or None."""
     row = world["consents"].first("patient_client", (health_id, client_id))
+    if row is not None and row.get("expires_in_seconds") and not row.get("expires_at"):
+        row = _start_relative_expiry(world, row)
     if row is not None and _is_due(world, row):
         row = _expire(world, row)
     return row

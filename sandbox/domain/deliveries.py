@@ -12,6 +12,7 @@ import hmac
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from urllib.parse import urlsplit
 
 from . import clock
 
@@ -54,6 +55,16 @@ def envelope_bytes(event: dict, attempt: int) -> bytes:
                  "request_id": meta.get("request_id"), "delivery_attempt": attempt},
     }
     return json.dumps(envelope, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+# Scenario "invalid_webhook_signature" (fixtures/scenarios.json): a callback URL whose query carries this
+# marker gets deliveries signed with a key that is not the subscription's, so receivers can test rejection.
+BAD_SIGNATURE_MARKER = "sandbox_signature=invalid"
+WRONG_KEY = "whsec_" + "0" * 32
+
+
+def signing_key(secret: str, url: str) -> str:
+    return WRONG_KEY if BAD_SIGNATURE_MARKER in urlsplit(url).query.split("&") else secret
 
 
 def signature_header(secret: str, body: bytes, timestamp: int) -> str:
@@ -99,7 +110,7 @@ def prepare_attempt(world, doc_id: int) -> Attempt | None:
             return None
         number = doc["attempt_count"] + 1
         return Attempt(doc_id, doc["delivery_id"], doc["event_id"], number, doc["url"],
-                       envelope_bytes(event, number), clock.now_ts(world), sub["secret"])
+                       envelope_bytes(event, number), clock.now_ts(world), signing_key(sub["secret"], doc["url"]))
 
 
 def record_attempt(world, attempt: Attempt, status_code: int | None, latency_ms: float, error: str | None,

@@ -18,12 +18,12 @@ from ..seed import ANCHOR_DATE
 from . import clinical
 from .clock import isoformat
 
-SEEDED_SOURCES = ("seed", "documentation")  # patients created through the API start with no history
-WINDOW_DAYS = 3 * 365
+SEEDED_SOURCES = ("seed", "documentation", "scenario")  # patients created through the API start with no history
+HISTORY_YEARS = 3  # a scenario persona may ask for more (`history_years`)
 # The documented care facilities (fixed ids in fixtures/facilities.json) where seeded encounters happen.
 CARE_FACILITIES = ("00000000-0000-0000-0000-100000000001", "00000000-0000-0000-0000-100000000002",
                    "00000000-0000-0000-0000-100000000003")
-MAX_FOLLOW_UPS = 12  # chronic conditions are reviewed about every three months up to the anchor date
+FOLLOW_UPS_PER_YEAR = 4  # chronic conditions are reviewed about every three months up to the anchor date
 CONDITION_COUNTS, CONDITION_COUNT_WEIGHTS = (0, 1, 2, 3, 4), (25, 35, 22, 12, 6)
 EMPTY = {"diagnoses": (), "prescriptions": (), "lab_results": (), "vitals": ()}
 
@@ -33,7 +33,8 @@ def seeded_records(seed: int, patient: dict) -> dict[str, tuple]:
     if patient.get("source") not in SEEDED_SOURCES:
         return EMPTY
     return _history(int(seed), patient["health_id"], patient.get("sex") or "other", patient["date_of_birth"],
-                    tuple(patient.get("allergies") or ()))
+                    tuple(patient.get("allergies") or ()), int(patient.get("history_years") or HISTORY_YEARS),
+                    tuple(patient.get("conditions") or ()))
 
 
 def years(born: date, day: date) -> float:
@@ -63,18 +64,19 @@ class Body:
 
 
 @functools.lru_cache(maxsize=4096)
-def _history(seed: int, health_id: str, sex: str, dob: str, allergies: tuple[str, ...]) -> dict[str, tuple]:
+def _history(seed: int, health_id: str, sex: str, dob: str, allergies: tuple[str, ...],
+             history_years: int = HISTORY_YEARS, conditions: tuple[str, ...] = ()) -> dict[str, tuple]:
     rng = random.Random(f"{seed}:records:{health_id}")
     born = date.fromisoformat(dob)
-    start = max(born, ANCHOR_DATE - timedelta(days=WINDOW_DAYS))
+    start = max(born, ANCHOR_DATE - timedelta(days=history_years * 365))
     span = (ANCHOR_DATE - start).days
     if span < 2:
         return EMPTY
-    codes = clinical.DOCUMENTATION_CONDITIONS.get(health_id) or _choose_conditions(rng, born, start, sex)
+    codes = conditions or clinical.DOCUMENTATION_CONDITIONS.get(health_id) or _choose_conditions(rng, born, start, sex)
     body = _body(rng, born, sex, "A15.0" in codes)
     out = {key: [] for key in EMPTY}
     diagnosed = {code: start + timedelta(days=rng.randrange(1, span)) for code in codes}
-    for day, code, kind in _encounters(rng, diagnosed, start, span):
+    for day, code, kind in _encounters(rng, diagnosed, start, span, FOLLOW_UPS_PER_YEAR * history_years):
         chronic = [c for c, d in diagnosed.items() if clinical.CONDITIONS[c].chronic and d <= day and c != code]
         _encounter(rng, out, body, day, code, kind, chronic, allergies)
     _settle_prescriptions(out["prescriptions"])
@@ -106,13 +108,14 @@ def _body(rng: random.Random, born: date, sex: str, wasted: bool) -> Body:
     return Body(born, round(height, 1), rng.uniform(0.95, 1.05), bmi)
 
 
-def _encounters(rng: random.Random, diagnosed: dict[str, date], start: date, span: int) -> list[tuple]:
+def _encounters(rng: random.Random, diagnosed: dict[str, date], start: date, span: int,
+                max_follow_ups: int) -> list[tuple]:
     """(day, condition code or None, kind) in date order: diagnoses, chronic follow-ups, routine check-ups."""
     visits = []
     for code, day in diagnosed.items():
         visits.append((day, code, "diagnosis"))
         follow = day
-        for _ in range(MAX_FOLLOW_UPS if clinical.CONDITIONS[code].chronic else 0):
+        for _ in range(max_follow_ups if clinical.CONDITIONS[code].chronic else 0):
             follow += timedelta(days=rng.randint(70, 110))
             if follow >= ANCHOR_DATE:
                 break
