@@ -144,12 +144,12 @@ def test_setting_pharmacy_stock_drives_the_status(client, frozen, auth, quantity
     assert item in body["items"] and body["as_of"] == "2026-03-15T10:30:00Z"
 
 
-def test_stock_low_fires_exactly_once_per_crossing(client, world):
+def test_stock_low_fires_exactly_once_per_crossing(client, frozen):  # frozen clock: the item's last_stock_update is compared below
     steps = [(500, 0), (8, 1), (5, 1), (0, 2), (0, 2), (9, 2), (400, 2), (0, 3), (12, 3), (10, 4)]
     for quantity, events_so_far in steps:
         assert set_pharmacy(client, CENTRAL, "med_metformin_500_tab", quantity).status_code == 200
-        assert len(list_events(world, "stock.low")) == events_so_far, f"after setting {quantity}"
-    newest = list_events(world, "stock.low")[0]
+        assert len(list_events(frozen, "stock.low")) == events_so_far, f"after setting {quantity}"
+    newest = list_events(frozen, "stock.low")[0]
     assert newest["data"] == {"facility_id": CENTRAL, "inventory": "pharmacy", "quantity": 10, "status": "low_stock",
                               "item": set_pharmacy(client, CENTRAL, "med_metformin_500_tab", 10).json}
     assert newest["meta"]["facility_id"] == CENTRAL
