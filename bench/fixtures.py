@@ -1,10 +1,11 @@
 """Per-test overhead of the pytest plugin's `sandbox` fixture (issue: 500 tests well under 10 s in fixtures).
 
-Run: `.venv/bin/python bench/fixtures.py [--tests 500]`. Writes a throwaway suite with N trivial tests that
-use `sandbox`, N that use nothing, and N that use `sandbox` and make one authenticated request; runs it in
-one pytest process; and prints, per group, the median / p95 / total time spent in fixtures (setup +
-teardown, from pytest's own reports) plus the median call time. The first `sandbox` test also builds the
-session's app: it is reported on its own and left out of the medians, but counted in the totals.
+Run: `.venv/bin/python bench/fixtures.py [--tests 500]`. Writes a throwaway suite with N trivial tests
+that use `sandbox`, N that use nothing, N that use `sandbox` and make one authenticated request, and N
+trivial tests of `sandbox_server`; runs it in one pytest process; and prints, per group, the median /
+p95 / total time spent in fixtures (setup + teardown, from pytest's own reports) plus the median call
+time. The first test of a group may build the session's app or server: it is reported on its own and
+left out of the medians, but counted in the totals.
 """
 
 from __future__ import annotations
@@ -35,6 +36,10 @@ def test_without_fixture(i):
 @pytest.mark.parametrize("i", range(N))
 def test_with_one_request(sandbox, i):
     assert sandbox.get("/api/v1/connect/patients/verify/CM-HID-7KQ9-MP42-X8D1").status_code == 200
+
+@pytest.mark.parametrize("i", range(N))
+def test_with_sandbox_server(sandbox_server, i):
+    assert sandbox_server.url.startswith("http://127.0.0.1:")
 """
 
 RECORDER = """
@@ -77,7 +82,7 @@ def report(phases: dict, n: int) -> None:
         first, rest = samples[0], samples[1:]
         fixture_ms = sorted(f * 1000 for f, _ in rest)
         median = statistics.median(fixture_ms)
-        print(f"{group:<22} fixtures: median {median:6.3f} ms  p95 {fixture_ms[int(len(fixture_ms) * .95)]:6.3f} ms"
+        print(f"{group:<25} fixtures: median {median:6.3f} ms  p95 {fixture_ms[int(len(fixture_ms) * .95)]:6.3f} ms"
               f"  first {first[0] * 1000:7.1f} ms  total {sum(f for f, _ in samples):6.3f} s"
               f"  | call median {statistics.median(c for _, c in rest) * 1000:6.3f} ms"
               f"  | overhead vs no fixture {median - baseline:6.3f} ms/test")
