@@ -13,7 +13,6 @@ from __future__ import annotations
 import time
 
 import requests
-
 from webhook_receiver import verify_signature  # the README's receiver: one signature check, not two
 
 API = "/api/v1/connect"
