@@ -113,5 +113,5 @@ def _scenario(name, core) -> dict | None:
     entry = core.scenario(name) if isinstance(name, str) else None
     if entry is None:
         pytest.fail(f"@pytest.mark.sandbox: unknown scenario {name!r}; the catalogue (GET /sandbox/scenarios) has "
-                    f"{', '.join(core.scenario_names())}", pytrace=False)
+                    f"{', '.join(entry['name'] for entry in core.catalogue())}", pytrace=False)
     return entry

@@ -59,13 +59,12 @@ class SandboxApp:
         self.store: WorldStore = self.services.store
         self._tokens: dict[tuple, CachedToken] = {}
 
-    def scenario(self, name: str) -> dict | None:
-        """The catalogue entry (GET /sandbox/scenarios) called `name`, or None."""
-        catalogue = scenarios.catalogue(load_fixtures(str(self.services.settings["FIXTURES_DIR"])))
-        return next((entry for entry in catalogue if entry["name"] == name), None)
+    def catalogue(self) -> list[dict]:
+        """The scenario catalogue, as GET /sandbox/scenarios lists it."""
+        return scenarios.catalogue(load_fixtures(str(self.services.settings["FIXTURES_DIR"])))
 
-    def scenario_names(self) -> list[str]:
-        return [entry["name"] for entry in scenarios.catalogue(load_fixtures(str(self.services.settings["FIXTURES_DIR"])))]
+    def scenario(self, name: str) -> dict | None:
+        return next((entry for entry in self.catalogue() if entry["name"] == name), None)
 
     def begin(self, settings: Settings) -> None:
         """Fresh state for a test: every tenant dropped (journal, snapshots, windows go with it), default re-made.

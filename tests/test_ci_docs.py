@@ -105,3 +105,44 @@ def test_docker_context_leaves_out_local_state(ignored):
 
 def test_readme_says_the_dockerfile_is_untested_here():
     assert "The Dockerfile is **untested here**" in section("Use it in CI")
+
+
+def test_a_wheel_ships_every_fixture_file():
+    """fixtures/ lives outside the package; setup.cfg's data_files must cover each file, or pip installs break."""
+    import configparser
+    import fnmatch
+
+    config = configparser.ConfigParser()
+    config.read(ROOT / "setup.cfg")
+    patterns = [p.strip() for p in config["options.data_files"]["share/opescare-sandbox/fixtures"].split(",")]
+    files = [f"fixtures/{path.name}" for path in (ROOT / "fixtures").iterdir() if path.is_file()]
+    assert files and [f for f in files if not any(fnmatch.fnmatch(f, p) for p in patterns)] == []
+
+
+def test_an_installed_copy_of_the_fixtures_is_found_when_there_is_no_checkout(tmp_path, monkeypatch):
+    from sandbox import config
+
+    installed = tmp_path / "share" / "opescare-sandbox" / "fixtures"
+    installed.mkdir(parents=True)
+    (installed / "sandbox_signing_key.pem").touch()
+
+    class Record:  # an entry of the distribution's RECORD, as importlib.metadata gives it
+        def __init__(self, path):
+            self.name, self.path = path.name, path
+
+        def locate(self):
+            return self.path
+
+    class Distribution:
+        files = [Record(tmp_path / "sandbox" / "app.py"), Record(installed / "sandbox_signing_key.pem")]
+
+    monkeypatch.setattr(config, "REPO_ROOT", tmp_path / "site-packages")
+    monkeypatch.setattr(config.metadata, "distribution", lambda name: Distribution())
+    assert config.load_config({}, environ={})["FIXTURES_DIR"] == str(installed)
+    assert config.load_config({"FIXTURES_DIR": "/elsewhere"}, environ={})["FIXTURES_DIR"] == "/elsewhere"
+
+
+def test_a_checkout_uses_its_own_fixtures():
+    from sandbox import config
+
+    assert config.load_config({}, environ={})["FIXTURES_DIR"] == str(ROOT / "fixtures")
