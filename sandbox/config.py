@@ -7,6 +7,7 @@ so both always win over the environment (the flaskr rule).
 from __future__ import annotations
 
 import os
+from importlib import metadata
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -16,7 +17,7 @@ DEFAULTS: dict[str, object] = {
     "PATIENTS": 200,
     "DATA_DIR": ".sandbox-data",
     "IN_MEMORY": False,
-    "FIXTURES_DIR": str(REPO_ROOT / "fixtures"),
+    "FIXTURES_DIR": None,  # resolved by fixtures_dir(): the checkout's fixtures/, else the installed copy
     "HOST": "127.0.0.1",
     "PORT": 8080,
     "SERVER": "granian",
@@ -68,4 +69,20 @@ def load_config(overrides: dict | None = None, environ: dict[str, str] | None = 
     config = dict(DEFAULTS)
     config.update(from_environment(environ))
     config.update({k: v for k, v in (overrides or {}).items() if v is not None or k not in DEFAULTS})
+    config["FIXTURES_DIR"] = config["FIXTURES_DIR"] or fixtures_dir()
     return config
+
+
+def fixtures_dir() -> str:
+    """`fixtures/` of a checkout (editable install), else the copy a wheel installs as data files (pip install)."""
+    checkout = REPO_ROOT / "fixtures"
+    if checkout.is_dir():
+        return str(checkout)
+    try:
+        files = metadata.distribution("opescare-sandbox").files or []
+    except metadata.PackageNotFoundError:
+        files = []
+    for file in files:
+        if file.name == "sandbox_signing_key.pem":
+            return str(Path(file.locate()).resolve().parent)
+    return str(checkout)  # not found: create_app's error names the path it looked in

@@ -1,0 +1,98 @@
+"""A tiny vendor HIS integration with OpesCare Connect, as a hospital system's backend would write it (requests).
+
+    his = ConnectClient("http://127.0.0.1:8080", "demo_dev_sandbox", "demo_secret_sandbox_2026")
+    patient = his.resolve_patient(first_name="Marie", last_name="Fouda", date_of_birth="1990-07-22")
+    his.grant_consent(patient["health_id"])
+    his.push_lab_result({"health_id": patient["health_id"], "external_lab_order_id": "LAB-1", ...}, "lab-LAB-1")
+
+Its tests (test_his_client.py) run it against the sandbox's pytest fixtures.
+"""
+
+from __future__ import annotations
+
+import time
+
+import requests
+from webhook_receiver import verify_signature  # the README's receiver: one signature check, not two
+
+API = "/api/v1/connect"
+SIGNATURE_HEADER = "X-OpesCare-Signature"
+EXPIRY_MARGIN = 60  # seconds: fetch a new token this long before the current one expires
+
+
+class ConnectError(Exception):
+    """An OpesCare error answer: HTTP status, `error` code and the whole envelope."""
+
+    def __init__(self, status: int, body: dict):
+        self.status, self.body = status, body
+        self.error = body.get("error") if isinstance(body, dict) else None
+        super().__init__(f"{status} {self.error}: {body.get('message') if isinstance(body, dict) else body}")
+
+
+class ConnectClient:
+    """OpesCare Connect for one HIS: client-credentials token (renewed when it expires), then the calls we use."""
+
+    def __init__(self, base_url: str, client_id: str, client_secret: str, timeout: float = 10.0,
+                 session: requests.Session | None = None):
+        self.base_url = base_url.rstrip("/")
+        self.client_id, self.client_secret, self.timeout = client_id, client_secret, timeout
+        self.http = session or requests.Session()
+        self._token: str | None = None
+        self._token_until = 0.0
+
+    # -- auth ---------------------------------------------------------------------------------
+    def token(self) -> str:
+        if self._token is None or time.monotonic() >= self._token_until:
+            body = self._send("POST", "/auth/token", authenticated=False, json={
+                "grant_type": "client_credentials", "client_id": self.client_id, "client_secret": self.client_secret})
+            self._token = body["access_token"]
+            self._token_until = time.monotonic() + body["expires_in"] - EXPIRY_MARGIN
+        return self._token
+
+    # -- patients, consent, records ---------------------------------------------------------------
+    def resolve_patient(self, health_id: str | None = None, **demographics) -> dict:
+        """The patient's Health ID: found by `health_id` or demographics, or registered now (status "created")."""
+        body = {"health_id": health_id, **demographics} if health_id else demographics
+        return self._send("POST", "/patients/resolve", json=body)
+
+    def consent(self, health_id: str) -> dict:
+        return self._send("GET", f"/patient/{health_id}/consent")
+
+    def grant_consent(self, health_id: str, consent_type: str = "full_record", expires_at: str | None = None) -> dict:
+        return self._send("POST", f"/patient/{health_id}/consent/grant",
+                          json={"consent_type": consent_type, "expires_at": expires_at})
+
+    def records(self, health_id: str, record_type: str = "all") -> dict:
+        return self._send("GET", f"/patient/{health_id}/records", params={"type": record_type})
+
+    def push_lab_result(self, result: dict, idempotency_key: str) -> dict:
+        """Push one lab result. Retrying with the same key and body is safe: the sandbox answers the first result."""
+        return self._send("POST", "/records/lab-results", json=result, headers={"Idempotency-Key": idempotency_key})
+
+    # -- webhooks -------------------------------------------------------------------------------------
+    def subscribe(self, callback_url: str, events: list[str], description: str = "HIS integration") -> dict:
+        """A new subscription; keep its `webhook_secret` (shown only here) to verify deliveries."""
+        return self._send("POST", "/webhooks/subscriptions", json={
+            "callback_url": callback_url, "subscribed_events": events, "description": description})
+
+    # -- plumbing -----------------------------------------------------------------------------------
+    def _send(self, method: str, path: str, authenticated: bool = True, headers: dict | None = None, **kwargs) -> dict:
+        for attempt in (1, 2):
+            sent = dict(headers or {})
+            if authenticated:
+                sent["Authorization"] = f"Bearer {self.token()}"
+            response = self.http.request(method, self.base_url + API + path, headers=sent, timeout=self.timeout,
+                                         **kwargs)
+            body = response.json() if response.content else {}
+            if response.status_code == 401 and authenticated and attempt == 1 and body.get("error") == "token_expired":
+                self._token = None  # expired earlier than we thought (the server's clock moved): once more
+                continue
+            if response.status_code >= 400:
+                raise ConnectError(response.status_code, body)
+            return body
+        raise AssertionError("unreachable")
+
+
+def verify_webhook(secret: str, headers, body: bytes) -> bool:
+    """True if a delivery's X-OpesCare-Signature signs exactly `body` (the raw bytes, before any parsing)."""
+    return verify_signature(secret, headers.get(SIGNATURE_HEADER, ""), body)

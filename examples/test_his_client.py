@@ -1,0 +1,115 @@
+"""The HIS client (his_client.py) over real HTTP against `sandbox_server`; state checked in-process through `sandbox`."""
+
+import json
+import queue
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from his_client import ConnectClient, ConnectError, verify_webhook
+
+PENDING_PATIENT = "OPC-2024-XK7T9"  # Jean Dupont: consent pending for the demo client
+CONSENTED_PATIENT = "OPC-2024-DEMO1"  # consent granted to the demo client
+LAB_RESULT = {"health_id": CONSENTED_PATIENT, "external_lab_order_id": "LAB-ORD-0001",
+              "test_name": "Hemoglobin [Mass/volume] in Blood", "loinc_code": "718-7", "result_value": 10.9,
+              "unit": "g/dL", "reference_range": "12.0-17.5", "occurred_at": "2026-11-20T10:00:00Z",
+              "source_system": "ExampleHIS"}
+
+
+@pytest.fixture
+def his(sandbox_server):
+    return ConnectClient(sandbox_server.url, sandbox_server.client_id, sandbox_server.client_secret)
+
+
+@pytest.fixture
+def inbox():
+    """A webhook endpoint of the HIS: records each POST's headers and raw body."""
+    received = queue.Queue()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):
+            received.put((dict(self.headers), self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+    server.url, server.received = f"http://127.0.0.1:{server.server_port}/opescare/webhooks", received
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def test_resolve_registers_then_finds_the_same_patient(his, sandbox):
+    marie = {"first_name": "Marie", "last_name": "Fouda", "date_of_birth": "1990-07-22", "sex": "female"}
+    created = his.resolve_patient(**marie)
+    assert (created["status"], his.resolve_patient(**marie)["status"]) == ("created", "found")
+    assert his.resolve_patient(created["health_id"])["status"] == "found"
+    stored = sandbox.world["patients"].first("health_id", created["health_id"])  # the server's world, in-process
+    assert (stored["first_name"], stored["source"]) == ("Marie", "resolve")
+
+
+def test_records_need_consent_and_the_client_can_grant_it(his):
+    with pytest.raises(ConnectError) as refused:
+        his.records(PENDING_PATIENT)
+    assert (refused.value.status, refused.value.error) == (403, "consent_required")
+    assert his.grant_consent(PENDING_PATIENT)["consent_status"] == "granted"
+    assert his.consent(PENDING_PATIENT)["consent_status"] == "granted"
+    assert his.records(PENDING_PATIENT, "diagnoses")["records"]["diagnoses"]
+
+
+def test_a_retried_lab_push_is_stored_once(his, sandbox):
+    first = his.push_lab_result(LAB_RESULT, idempotency_key="lab-LAB-ORD-0001")
+    again = his.push_lab_result(LAB_RESULT, idempotency_key="lab-LAB-ORD-0001")  # e.g. after a timeout
+    assert first == again == {"status": "accepted", "opescare_record_id": first["opescare_record_id"],
+                              "sync_status": "synced"}
+    labs = sandbox.get(f"/api/v1/connect/patient/{CONSENTED_PATIENT}/records?type=lab_results").json
+    pushed = [lab for lab in labs["records"]["lab_results"] if lab["id"] == first["opescare_record_id"]]
+    assert [(lab["value"], lab["flag"]) for lab in pushed] == [(10.9, "low")]
+
+
+def test_the_same_key_with_another_body_is_a_conflict(his):
+    his.push_lab_result(LAB_RESULT, idempotency_key="lab-LAB-ORD-0001")
+    with pytest.raises(ConnectError) as conflict:
+        his.push_lab_result({**LAB_RESULT, "result_value": 11.2}, idempotency_key="lab-LAB-ORD-0001")
+    assert (conflict.value.status, conflict.value.error) == (409, "idempotency_conflict")
+
+
+def test_the_client_renews_its_token_when_the_server_clock_has_moved(his, sandbox_server, sandbox):
+    his.consent(CONSENTED_PATIENT)
+    sandbox_server.advance_clock(3700)  # past the token's hour on the sandbox clock; the client's clock did not move
+    assert his.consent(CONSENTED_PATIENT)["consent_status"] == "granted"
+    journal = sandbox.get("/sandbox/requests", query_string={"path": "/api/v1/connect/"}).json["data"]
+    assert [(r["path"].rsplit("/", 1)[-1], r["status"]) for r in reversed(journal)] == [
+        ("token", 200), ("consent", 200), ("consent", 401), ("token", 200), ("consent", 200)]
+
+
+def test_webhook_deliveries_verify_with_the_subscription_secret(his, sandbox_server, inbox):
+    secret = his.subscribe(inbox.url, ["patient.created"])["webhook_secret"]
+    health_id = his.resolve_patient(first_name="Paul", last_name="Biya", date_of_birth="1985-02-13")["health_id"]
+    sandbox_server.deliveries()  # runs due deliveries now and waits for them: no sleeping
+    headers, body = inbox.received.get(timeout=5)
+    assert verify_webhook(secret, headers, body)
+    assert json.loads(body)["data"]["health_id"] == health_id
+    assert not verify_webhook(secret, headers, body + b" ")  # one byte changed: refused
+
+
+@pytest.mark.sandbox(scenario="invalid_webhook_signature")
+def test_a_forged_signature_is_refused(his, sandbox_server, inbox):
+    marker = sandbox_server.scenario["input"]["callback_url"].split("?", 1)[1]  # the scenario's magic query
+    secret = his.subscribe(f"{inbox.url}?{marker}", ["patient.created"])["webhook_secret"]
+    his.resolve_patient(first_name="Paul", last_name="Biya", date_of_birth="1985-02-13")
+    sandbox_server.deliveries()
+    headers, body = inbox.received.get(timeout=5)
+    assert not verify_webhook(secret, headers, body)
+
+
+@pytest.mark.sandbox(scenario="multiple_patient_matches")
+def test_ambiguous_demographics_raise_with_the_candidates(his, sandbox_server):
+    with pytest.raises(ConnectError) as ambiguous:
+        his.resolve_patient(**sandbox_server.scenario["input"])
+    assert ambiguous.value.status == 409
+    assert len(ambiguous.value.body["candidates"]) == 2
