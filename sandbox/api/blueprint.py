@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import flask_smorest
-from webargs.flaskparser import FlaskParser
+from webargs.core import missing
+from webargs.flaskparser import FlaskParser, is_json_request
+
+from .jsonbody import safe_loads
 
 
 class ArgumentsParser(FlaskParser):
     DEFAULT_VALIDATION_STATUS = 400
+
+    def _raw_load_json(self, req):
+        # safe_loads: too-deep nesting and lone surrogates are invalid JSON (400), not a crash later (500).
+        return safe_loads(req.get_data(cache=True)) if is_json_request(req) else missing
 
 
 class Blueprint(flask_smorest.Blueprint):
