@@ -126,3 +126,46 @@ def test_acknowledged_writes_survive_kill_9(tmp_path):
     consent = next(c for c in world["consents"].values()
                    if c["health_id"] == PATIENT and c["client_id"] == "demo_dev_sandbox")
     assert consent["expires_at"] >= last_grant
+
+
+# -- the window between replacing the overlay and deleting the journal -------------------------------------
+
+def killed_after_the_overlay_was_replaced(app, tmp_path, operation) -> dict:
+    """Runs `operation` (which rewrites the overlay), then puts the old journal back, as a kill -9 between
+    the overlay's rename and the journal's unlink leaves it; returns what a restarted sandbox serves."""
+    from sandbox import create_app
+
+    journal = tmp_path / "tenants" / "default" / "journal.jsonl"
+    old = journal.read_bytes()
+    operation()
+    journal.write_bytes(old)
+    restarted = create_app({"TESTING": True, "IN_MEMORY": False, "DATA_DIR": str(tmp_path),
+                            "WEBHOOK_DELIVERY": False})
+    return restarted.extensions["sandbox"].store.world("default").export()
+
+
+def on_disk(tmp_path):
+    from sandbox import create_app
+
+    app = create_app({"TESTING": True, "IN_MEMORY": False, "DATA_DIR": str(tmp_path), "WEBHOOK_DELIVERY": False})
+    return app, app.test_client()
+
+
+def test_a_reset_killed_before_deleting_the_journal_stays_a_reset(tmp_path):
+    app, client = on_disk(tmp_path)
+    client.post("/sandbox/clock", json={"advance_seconds": 1000})
+    client.post("/sandbox/webhooks/trigger", json={"type": "patient.created"})
+    world = killed_after_the_overlay_was_replaced(app, tmp_path, lambda: client.post("/sandbox/reset"))
+    assert world["events"] == {} and "clock" not in world["meta"]["1"]  # the discarded changes stay discarded
+
+
+def test_a_compaction_killed_before_deleting_the_journal_loses_and_repeats_nothing(tmp_path):
+    app, client = on_disk(tmp_path)
+    for n in range(3):
+        client.post("/sandbox/webhooks/trigger", json={"type": "patient.created", "data": {"n": n}})
+    world = app.extensions["sandbox"].store.world("default")
+    expected = world.export()
+    assert killed_after_the_overlay_was_replaced(app, tmp_path, world.persistence.compact) == expected
+    client.post("/sandbox/webhooks/trigger", json={"type": "patient.created", "data": {"n": 3}})  # appends again
+    _, again = on_disk(tmp_path)
+    assert len(again.get("/sandbox/webhooks/deliveries").json["data"]) == 4
