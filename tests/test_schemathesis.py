@@ -95,6 +95,65 @@ def test_every_response_conforms_to_openapi(case, fuzz_app):
     assert_documented_status(case, response)
 
 
+def example_case(operation):
+    """A case with the documented example of every path parameter (and no body or query)."""
+    parameters = operation.definition.raw.get("parameters", []) + schema.raw_schema["paths"][operation.path].get(
+        "parameters", [])
+    path = {p["name"]: p.get("example", "x") for p in parameters if p.get("in") == "path"}
+    return operation.Case(path_parameters=path or None, media_type=None)
+
+
+AUTH_FAILURES = {
+    "no credentials": ({}, "401"),
+    "a client without scopes": (None, "403"),  # minted in the test
+    "wrong OpenEyes password": ({"Authorization": "Basic " + base64.b64encode(b"api_user:nope").decode()}, "401"),
+    "OpenEyes user without the role": ({"Authorization": "Basic " + base64.b64encode(b"viewer:viewer").decode()},
+                                       "403"),
+}
+
+
+@pytest.mark.parametrize("failure", list(AUTH_FAILURES))
+def test_every_documented_auth_failure_is_reachable(fuzz_app, failure):
+    """Generation always sends good credentials; here each documented 401/403 is produced and checked."""
+    headers, status = AUTH_FAILURES[failure]
+    if headers is None:
+        fuzz_app.test_client().post("/sandbox/clients", json={
+            "client_id": "no_scopes", "client_secret": "no_scopes_secret", "scopes": [],
+            "facility_id": "00000000-0000-0000-0000-100000000001"})
+        token = fuzz_app.test_client().post("/api/v1/connect/auth/token", json={
+            "grant_type": "client_credentials", "client_id": "no_scopes", "client_secret": "no_scopes_secret"})
+        headers = {"Authorization": f"Bearer {token.json['access_token']}"}
+    openeyes = failure.startswith(("wrong OpenEyes", "OpenEyes"))
+    checked = 0
+    for operation in (result.ok() for result in schema.get_all_operations()):
+        schemes = {n for r in operation.definition.raw.get("security") or [] for n in r}
+        if status not in operation.definition.raw["responses"] or not schemes & (
+                {"openEyesBasic"} if openeyes else {"bearerAuth"}):
+            continue
+        case = example_case(operation)
+        response = case.call(app=fuzz_app, headers=headers)
+        assert str(response.status_code) == status, (operation.label, response.text[:200])
+        case.validate_response(response, checks=CHECKS)
+        reached.setdefault(operation.label, set()).add(status)
+        checked += 1
+    assert checked
+
+
+def test_every_sandbox_control_refuses_a_missing_admin_token():
+    app = create_app({"TESTING": True, "IN_MEMORY": True, "WEBHOOK_DELIVERY": False, "ADMIN_TOKEN": "adm"})
+    try:
+        for operation in (result.ok() for result in schema.get_all_operations()):
+            if "401" not in operation.definition.raw["responses"] or not operation.path.startswith("/sandbox/"):
+                continue
+            case = example_case(operation)
+            response = case.call(app=app)
+            assert response.status_code == 401, (operation.label, response.text[:200])
+            case.validate_response(response, checks=CHECKS)
+            reached.setdefault(operation.label, set()).add("401")
+    finally:
+        app.extensions["sandbox"].extras["webhooks"].close()
+
+
 def test_report_documented_statuses_reached():
     """Runs after the generated tests (file order): how much of the documented surface generation reached."""
     documented = {(op.label, status) for op in (r.ok() for r in schema.get_all_operations())
