@@ -14,6 +14,7 @@ from .api import BLUEPRINTS, pages
 from .api.context import Sandbox, check_tenant
 from .api.errors import from_http_exception, register_error_handlers, render
 from .api.hooks import register_hooks
+from .api.jsonbody import SafeJSONProvider
 from .api.security import authenticate_first
 from .config import load_config
 from .dispatcher import WebhookDispatcher
@@ -56,6 +57,7 @@ class SandboxApi(Api):
 def create_app(config: dict | None = None) -> Flask:
     settings = load_config(config)
     app = Flask("sandbox")
+    app.json = SafeJSONProvider(app)  # request.get_json(): too-deep nesting and lone surrogates are a 400
     app.config.update(settings)
     app.config.update(
         API_TITLE="OpesCare Sandbox",

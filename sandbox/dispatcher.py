@@ -26,10 +26,9 @@ import time
 import weakref
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
+from http.client import HTTPException
 
-import requests
-
-from . import __version__
+from . import __version__, outbound
 from .domain import deliveries, webhooks
 
 log = logging.getLogger(__name__)
@@ -215,15 +214,13 @@ class WebhookDispatcher:
         started = time.perf_counter()
         status_code = error = excerpt = None
         try:
-            with requests.post(attempt.url, data=attempt.body, headers=headers, timeout=self.timeout,
-                               allow_redirects=False, stream=True) as response:
-                status_code = response.status_code
-                raw = response.raw.read(RESPONSE_EXCERPT * 4, decode_content=True) or b""
-                excerpt = raw.decode("utf-8", "replace")[:RESPONSE_EXCERPT]
-        except requests.Timeout:
+            status_code, raw = outbound.post(attempt.url, attempt.body, headers, self.timeout, RESPONSE_EXCERPT * 4)
+            excerpt = raw.decode("utf-8", "replace")[:RESPONSE_EXCERPT]
+        except outbound.DeadlineExceeded:
             error = f"timed out after {self.timeout:g} s"
-        except requests.RequestException as exc:
-            error = f"{type(exc).__name__}: {exc}"[:300]
+        except (OSError, HTTPException, ValueError) as exc:
+            kind = "ConnectionError" if isinstance(exc, OSError) else type(exc).__name__
+            error = f"{kind}: {exc}"[:300]
         latency = time.perf_counter() - started
         if error is None and latency > self.timeout:  # a receiver that dribbles its answer past the limit
             error = f"answered after {latency:.1f} s (limit {self.timeout:g} s)"

@@ -9,6 +9,10 @@
   A torn last line (a crash in the middle of the write, before any acknowledgement) is ignored on load.
 - Loading reads the overlay with TinyDB, then replays the journal; compaction folds the journal back
   into the overlay once it grows past a threshold.
+- Generations: each overlay write bumps a counter stored in the overlay (`_journal` table), and a journal
+  starts with a `{"generation": n}` line. A journal of another generation than the overlay is stale: a
+  compaction or reset replaced the overlay and was killed before deleting it. It is dropped on load,
+  never replayed (replaying it after a reset brought back the changes the reset had discarded).
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from pathlib import Path
 from tinydb import Storage, TinyDB
 
 COMPACT_AFTER_LINES = 2000
+GENERATION_TABLE = "_journal"
 
 
 class AtomicJSONStorage(Storage):
@@ -92,6 +97,7 @@ class TenantFiles:
         self.journal_path = self.directory / "journal.jsonl"
         self._fd: int | None = None
         self.lines = 0
+        self.generation = 0  # of the overlay on disk; files from before generations count as 0
 
     def exists(self) -> bool:
         return self.overlay_path.exists() or self.journal_path.exists()
@@ -102,7 +108,10 @@ class TenantFiles:
         return self._read_overlay(), self._read_journal()
 
     def _read_overlay(self) -> dict:
-        return read_state(self.overlay_path)
+        state = read_state(self.overlay_path)
+        marker = state.pop(GENERATION_TABLE, {}).get("docs", {}).get(1, {})
+        self.generation = int(marker.get("generation", 0))
+        return state
 
     def _read_journal(self) -> list:
         changes = []
@@ -110,11 +119,17 @@ class TenantFiles:
             return changes
         with open(self.journal_path, encoding="utf-8") as fh:
             for line in fh:
-                self.lines += 1
                 try:
-                    changes.extend(json.loads(line))
+                    entry = json.loads(line)
                 except ValueError:
                     break  # a torn last line: written by a process killed mid-write, never acknowledged
+                if isinstance(entry, dict):  # the header
+                    if entry.get("generation", 0) != self.generation:
+                        self._truncate_journal()  # stale: already folded in, or discarded by a reset
+                        return []
+                    continue
+                self.lines += 1
+                changes.extend(entry)
         return changes
 
     # -- writing -----------------------------------------------------------------------------------
@@ -122,6 +137,8 @@ class TenantFiles:
         if self._fd is None:
             self.directory.mkdir(parents=True, exist_ok=True)
             self._fd = os.open(self.journal_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            if os.fstat(self._fd).st_size == 0:
+                os.write(self._fd, json.dumps({"generation": self.generation}).encode() + b"\n")
         line = json.dumps(changes, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
         written = os.write(self._fd, line)
         if written != len(line):
@@ -135,7 +152,10 @@ class TenantFiles:
 
     def write_overlay(self, state: dict) -> None:
         """Replace the overlay with `state` (a world's own_state) and empty the journal."""
-        write_state(self.overlay_path, state)
+        generation = self.generation + 1
+        write_state(self.overlay_path, {**state, GENERATION_TABLE: {"docs": {1: {"generation": generation}},
+                                                                    "removed": [], "next_id": 2}})
+        self.generation = generation  # from here the old journal is stale, even if deleting it fails
         self._truncate_journal()
 
     def _truncate_journal(self) -> None:

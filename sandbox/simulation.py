@@ -38,15 +38,20 @@ def parse(values: list[str], max_delay_ms: int = DEFAULT_MAX_DELAY_MS) -> Prefer
                        delay_ms=_delay(found["delay"], max_delay_ms) if "delay" in found else 0)
 
 
+def _digits(raw: str, most: int) -> bool:
+    """ASCII digits only, and not absurdly many: `str.isdigit` is True for "²" and "٣", which `int()` refuses."""
+    return raw.isascii() and raw.isdigit() and len(raw) <= most
+
+
 def _code(raw: str) -> int:
-    if not raw.isdigit() or not 400 <= int(raw) <= 599:
+    if not _digits(raw, 3) or not 400 <= int(raw) <= 599:
         raise InvalidRequest("Prefer: code= takes an HTTP error status, 400-599.",
                              errors={"Prefer": [f"code={raw!r} is not an error status between 400 and 599."]})
     return int(raw)
 
 
 def _delay(raw: str, max_delay_ms: int) -> int:
-    if not raw.isdigit() or int(raw) > max_delay_ms:
+    if not _digits(raw, 12) or int(raw) > max_delay_ms:
         message = f"delay={raw!r} is not a number of milliseconds between 0 and {max_delay_ms}."
         raise InvalidRequest(f"Prefer: delay= takes whole milliseconds, 0-{max_delay_ms}.", errors={"Prefer": [message]})
     return int(raw)

@@ -6,7 +6,7 @@ import pytest
 
 from sandbox import create_app
 
-pytest_plugins = ["tests.webhook_fixtures"]
+pytest_plugins = ["tests.webhook_fixtures", "tests.reliability_report"]
 
 DEMO_CLIENT = {"client_id": "demo_dev_sandbox", "client_secret": "demo_secret_sandbox_2026"}
 PROD_CLIENT = {"client_id": "opeshisos_production", "client_secret": "prod_secret_opeshisos_2026"}

@@ -3,11 +3,25 @@
 from __future__ import annotations
 
 import flask_smorest
-from webargs.flaskparser import FlaskParser
+from webargs.core import missing
+from webargs.flaskparser import FlaskParser, abort, is_json_request
+
+from .jsonbody import safe_loads
 
 
 class ArgumentsParser(FlaskParser):
     DEFAULT_VALIDATION_STATUS = 400
+
+    def _raw_load_json(self, req):
+        raw = req.get_data(cache=True)
+        if not is_json_request(req):
+            # A body in another format is not "no body": optional bodies (consent grant, revoke, reset) would
+            # otherwise act on their defaults, e.g. revoke every consent when one client's was meant.
+            if raw.strip():
+                abort(400, messages={"json": ["Send JSON with Content-Type: application/json."]})
+            return missing
+        # safe_loads: too-deep nesting and lone surrogates are invalid JSON (400), not a crash later (500).
+        return safe_loads(raw)
 
 
 class Blueprint(flask_smorest.Blueprint):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from functools import wraps
 
 from flask import request
@@ -21,6 +20,7 @@ from ..schemas.patients import (
 )
 from .blueprint import Blueprint, path_example
 from .context import world
+from .jsonbody import safe_loads
 from .security import bearer_claims, requires_token
 
 blp = Blueprint("Patients", __name__, description="Health ID resolution, verification and patient search",
@@ -53,7 +53,7 @@ def json_object_body(view):
             raise InvalidRequest("The body must be JSON.",
                                  errors={"body": ["Send a JSON object with Content-Type: application/json."]})
         try:
-            data = json.loads(raw)
+            data = safe_loads(raw)
         except ValueError:
             raise InvalidRequest("The body is not valid JSON.", errors={"body": ["Invalid JSON body."]}) from None
         if not isinstance(data, dict):

@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import itertools
 import json
+import math
 from pathlib import Path
 
 import jwt
@@ -117,6 +118,8 @@ def verify_token(world, key: SigningKey, token: str, tenant: str) -> dict:
         )
     except jwt.PyJWTError as exc:
         raise TokenInvalid(f"The access token is not valid: {exc}.") from None
+    if not _well_formed(claims):
+        raise TokenInvalid("The access token's claims are malformed.")
     now = clock.now_ts(world)
     if not isinstance(claims.get("exp"), (int, float)) or now >= claims["exp"]:
         raise TokenExpired()
@@ -128,6 +131,18 @@ def verify_token(world, key: SigningKey, token: str, tenant: str) -> dict:
     if world["clients"].first("client_id", claims["sub"]) is None:
         raise TokenInvalid("The access token's client no longer exists in this world.")
     return claims
+
+
+def _well_formed(claims: dict) -> bool:
+    """The key is public, so anyone can sign any claims: odd types must be refused here, not crash a lookup later
+    (a dict client_id), widen access (a string `scopes` matched by substring) or never expire (`exp: NaN`)."""
+    times = [claims["exp"], claims["iat"]] + ([claims["nbf"]] if "nbf" in claims else [])
+    scopes = claims["scopes"]
+    return (all(isinstance(t, int | float) and not isinstance(t, bool) and math.isfinite(t) for t in times)
+            and claims.get("client_id", claims["sub"]) == claims["sub"]
+            and isinstance(scopes, list) and all(isinstance(scope, str) for scope in scopes)
+            and isinstance(claims.get("tenant", "default"), str)
+            and isinstance(claims.get("facility_id", ""), str | None))
 
 
 def require_scopes(claims: dict, needed: tuple[str, ...]) -> None:

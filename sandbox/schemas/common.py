@@ -11,6 +11,30 @@ class RequestSchema(ma.Schema):
     class Meta:
         unknown = ma.EXCLUDE
 
+    @ma.pre_load
+    def refuse_nul_characters(self, data, **_kwargs):
+        """A NUL in any string is a 400: Python's ISO date parser silently stops at one ("...00:00\\u0000" passed)."""
+        found = [str(key) for key, value in (data.items() if hasattr(data, "items") else ()) if _has_nul(value)]
+        if found:
+            raise ma.ValidationError({key: ["NUL characters are not allowed."] for key in found})
+        return data
+
+
+def _has_nul(value) -> bool:
+    """Iterative, like the body's own depth check: nested data (webhook `data`) may be 64 levels deep."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
+
 
 class ErrorSchema(ma.Schema):
     """The one error envelope of every endpoint (extra fields may follow)."""
