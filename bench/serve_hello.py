@@ -1,0 +1,13 @@
+"""Serve bench/hello.py with the sandbox's own granian settings: `python bench/serve_hello.py PORT`."""
+
+import os
+import sys
+from pathlib import Path
+
+from sandbox.cli import _serve_granian
+from sandbox.config import load_config
+
+if __name__ == "__main__":
+    os.chdir(Path(__file__).resolve().parent)
+    sys.path.insert(0, os.getcwd())
+    _serve_granian({**load_config(), "PORT": int(sys.argv[1])}, target="hello:app")
