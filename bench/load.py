@@ -11,10 +11,20 @@ import base64
 import json
 import subprocess
 import tempfile
-import urllib.parse
 
 from common import (
-    BENCH, DEMO, HIS, HOST, free_port, hello_args, median, post_json, process, sandbox_args, sandbox_env, until_ok,
+    BENCH,
+    DEMO,
+    HIS,
+    HOST,
+    free_port,
+    hello_args,
+    median,
+    post_json,
+    process,
+    sandbox_args,
+    sandbox_env,
+    until_ok,
 )
 
 CONNECTIONS = 16

@@ -53,7 +53,8 @@ def timed(call, inputs) -> float:
 
 def lookups(patients: int, data_dir: str, samples: int = 300) -> dict:
     from sandbox import create_app
-    from sandbox.domain import openeyes, patients as domain
+    from sandbox.domain import openeyes
+    from sandbox.domain import patients as domain
 
     app = create_app({"DATA_DIR": data_dir, "PATIENTS": patients, "SEED": SEED, "WEBHOOK_DELIVERY": False})
     world = app.extensions["sandbox"].store.world(f"scale-{patients}")

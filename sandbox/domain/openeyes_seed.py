@@ -4,9 +4,10 @@ The population has its own random stream (Faker seeded from the world seed and "
 never shifts another part of the world. Names are Faker en_GB's lists and weights, drawn exactly as Faker
 draws them (`random.choice` for a plain list, `random.choices` for a weighted one) from the same seeded
 stream, but with the cumulative weights computed once instead of on every call: the same names, about
-three times faster, and Faker's costly start-up (~0.1 s) is only paid when a world is really generated. Dates hang off the world's anchor date (meta.anchor_date), never
-today. Generated patients get ids from FIRST_GENERATED_ID up, unique 7-digit zero-padded Hospital
-Numbers and unique modulus-11-valid NHS numbers; a few are deceased, deleted or merged into another.
+three times faster, and Faker's costly start-up (~0.1 s) is only paid when a world is really generated.
+Dates hang off the world's anchor date (meta.anchor_date), never today. Generated patients get ids
+from FIRST_GENERATED_ID up, unique 7-digit zero-padded Hospital Numbers and unique modulus-11-valid
+NHS numbers; a few are deceased, deleted or merged into another.
 """
 
 from __future__ import annotations
