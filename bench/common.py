@@ -81,6 +81,6 @@ def sandbox_args(port: int, *flags: str) -> list[str]:
     return [SANDBOX, "serve", "--host", HOST, "--port", str(port), *flags]
 
 
-def hello_args(port: int) -> list[str]:
+def hello_args(port: int, *threads: str) -> list[str]:
     """The bare Flask hello-world under granian with the sandbox's own server settings (sandbox.cli)."""
-    return [sys.executable, str(BENCH / "serve_hello.py"), str(port)]
+    return [sys.executable, str(BENCH / "serve_hello.py"), str(port), *threads]

@@ -1,7 +1,8 @@
 """Part 3: throughput and p50/p99 latency over loopback with wrk, 16 connections, rate limiting off.
 
 Every run is a fresh server: the bare hello-world reference, then the sandbox's read mix and write mix
-(granian, the default server), then the read mix again under waitress. Each figure is the median of
+(granian, the default server), the read mix again under waitress, and finally the hello-world and the
+read mix again with one server thread instead of the default 8 (what the tails owe to GIL contention). Each figure is the median of
 `runs` wrk runs of `seconds` each, after a one-second warm-up, against the same server.
 """
 
@@ -77,6 +78,9 @@ def run(runs: int = 3, seconds: float = 5) -> dict:
         "read_in_memory": sandbox("read_mix.lua", DEMO, "--in-memory"),
         "write": sandbox("write_mix.lua", HIS),
         "read_waitress": sandbox("read_mix.lua", DEMO, "--server", "waitress"),
+        # One server thread instead of 8: no GIL convoy between threads, so shorter tails (same for both).
+        "hello_1_thread": measure(lambda port: hello_args(port, "1"), "/", "hello.lua", runs, seconds),
+        "read_1_thread": sandbox("read_mix.lua", DEMO, "--threads", "1"),
     }
 
 

@@ -1,4 +1,4 @@
-"""Serve bench/hello.py with the sandbox's own granian settings: `python bench/serve_hello.py PORT`."""
+"""Serve bench/hello.py with the sandbox's own granian settings: `python bench/serve_hello.py PORT [THREADS]`."""
 
 import os
 import sys
@@ -10,4 +10,5 @@ from sandbox.config import load_config
 if __name__ == "__main__":
     os.chdir(Path(__file__).resolve().parent)
     sys.path.insert(0, os.getcwd())
-    _serve_granian({**load_config(), "PORT": int(sys.argv[1])}, target="hello:app")
+    config = load_config({"THREADS": int(sys.argv[2])} if len(sys.argv) > 2 else None)
+    _serve_granian({**config, "PORT": int(sys.argv[1])}, target="hello:app")
