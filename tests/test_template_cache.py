@@ -108,3 +108,13 @@ def test_an_app_restarted_on_a_cached_template_exports_the_same_bytes(tmp_path, 
     assert export(DATA_DIR=str(tmp_path / "a")) == generated
     monkeypatch.undo()
     assert export(IN_MEMORY=True) == generated
+
+
+def test_writing_a_template_deletes_those_of_older_code_for_the_same_seed_and_size(cache_dir):
+    cache_dir.mkdir()
+    for name in ("seed42-n300-0000000000000000.json", "seed42-n30-0000000000000000.json", "seed4-n300-0000000000000000.json"):
+        (cache_dir / name).write_text("{}")
+    load_or_build(42, SIZE, FIXTURES, cache_dir)
+    assert sorted(p.name for p in cache_dir.iterdir()) == sorted([
+        f"seed42-n300-{template_cache.digest(FIXTURES)}.json", "seed42-n30-0000000000000000.json",
+        "seed4-n300-0000000000000000.json"])
