@@ -1,11 +1,12 @@
 """Template worlds cached on disk: a generated world saved once as a TinyDB JSON file and loaded instead of regenerated. No Flask.
 
 Generating a 100,000-patient world takes ~4 s (two seeded populations, their indexes); reading it back
-takes ~2.3 s and gives the same world, document for document (a test checks it). The file is `<data dir>/templates/seed<seed>-n<patients>-<digest>.json`, a TinyDB database (one
-table per world table, documents by id), written atomically (temp file, fsync, rename). The digest
-covers everything a template is made from: the fixtures, the generating code and Faker's version; any
-change gives a new file name, so a stale template is never read (and is deleted when the new one is
-written: a 100,000-patient template is 60 MB). A missing, unreadable or torn file is simply regenerated.
+takes ~2.3 s and gives the same world, document for document (a test checks it). The file is `<data
+dir>/templates/seed<seed>-n<patients>-<digest>.json`, a TinyDB database (one table per world table,
+documents by id), written atomically (temp file, fsync, rename). The digest covers everything a template
+is made from: the fixtures, the generating code and Faker's version; any change gives a new file name, so
+a stale template is never read (and is deleted when the new one is written: a 100,000-patient template is
+60 MB). A missing, unreadable or torn file is simply regenerated.
 """
 
 from __future__ import annotations
