@@ -12,178 +12,20 @@ scans on each query (about 27 ms a lookup and 35-340 ms an insert at 100,000 doc
   one journal line per transaction.
 - Persistence (`sandbox/persistence.py`) writes that line to an append-only journal before the write
   is acknowledged, and compacts it into a TinyDB JSON file (atomic temp + fsync + rename).
+- The indexes are in `sandbox/indexes.py`; the world lock (`sandbox/worldlock.py`) lets keyed reads skip
+  it while no thread holds it, and makes them read again under it when one did.
 """
 
 from __future__ import annotations
 
-import bisect
 import json
-import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from contextlib import contextmanager
 
 from tinydb.table import Document
 
-KeyFunc = Callable[[dict], object]
-
-
-def field(name: str) -> KeyFunc:
-    return lambda doc: doc.get(name)
-
-
-def lowered(name: str) -> KeyFunc:
-    return lambda doc: (doc.get(name) or "").strip().lower() or None
-
-
-def fields(*names: str) -> KeyFunc:
-    return lambda doc: tuple(doc.get(n) for n in names)
-
-
-class HashIndex:
-    """value -> doc ids. A key function may return None (not indexed) or a list (one entry each).
-
-    Most keys are unique (a Health ID, a hospital number), so a bucket of one id is stored as the bare
-    int: a one-element set costs ~200 bytes, 40 MB per index at 100,000 documents.
-    """
-
-    def __init__(self, key: KeyFunc):
-        self.key = key
-        self.ids: dict[object, int | set[int]] = {}
-
-    def _values(self, doc: dict) -> Iterable:
-        value = self.key(doc)
-        if value is None:
-            return ()
-        return value if isinstance(value, list) else (value,)
-
-    def _put(self, value, doc_id: int) -> None:
-        bucket = self.ids.get(value)
-        if bucket is None:
-            self.ids[value] = doc_id
-        elif type(bucket) is int:
-            if bucket != doc_id:
-                self.ids[value] = {bucket, doc_id}
-        else:
-            bucket.add(doc_id)
-
-    def add(self, doc_id: int, doc: dict) -> None:
-        for value in self._values(doc):
-            self._put(value, doc_id)
-
-    def add_many(self, docs: list[Document]) -> None:
-        """`add` for many documents at once (a template being loaded): the same result, in one tight loop."""
-        key, put = self.key, self._put
-        for doc in docs:
-            value = key(doc)
-            if value is None:
-                continue
-            if isinstance(value, list):
-                for one in value:
-                    put(one, doc.doc_id)
-            else:
-                put(value, doc.doc_id)
-
-    def discard(self, doc_id: int, doc: dict) -> None:
-        for value in self._values(doc):
-            bucket = self.ids.get(value)
-            if bucket is None:
-                continue
-            if type(bucket) is int:
-                if bucket == doc_id:
-                    del self.ids[value]
-                continue
-            bucket.discard(doc_id)
-            if len(bucket) == 1:
-                self.ids[value] = next(iter(bucket))
-            elif not bucket:
-                del self.ids[value]
-
-    def get(self, value) -> set[int]:
-        bucket = self.ids.get(value)
-        if bucket is None:
-            return set()
-        return {bucket} if type(bucket) is int else bucket
-
-
-class SortedIndex(HashIndex):
-    """A hash index that also answers string-prefix queries (keys kept sorted, rebuilt lazily)."""
-
-    def __init__(self, key: KeyFunc):
-        super().__init__(key)
-        self._sorted: list | None = None
-
-    def add(self, doc_id, doc):
-        super().add(doc_id, doc)
-        self._sorted = None
-
-    def add_many(self, docs):
-        super().add_many(docs)
-        self._sorted = None
-
-    def discard(self, doc_id, doc):
-        super().discard(doc_id, doc)
-        self._sorted = None
-
-    def prefix(self, prefix: str) -> set[int]:
-        if self._sorted is None:
-            self._sorted = sorted(self.ids)
-        keys, found = self._sorted, set()
-        i = bisect.bisect_left(keys, prefix)
-        while i < len(keys) and keys[i].startswith(prefix):
-            bucket = self.ids[keys[i]]
-            if type(bucket) is int:
-                found.add(bucket)
-            else:
-                found |= bucket
-            i += 1
-        return found
-
-
-class WorldLock:
-    """A world's re-entrant lock, with a version that is odd while any thread holds it (a seqlock).
-
-    Keyed reads (`find`, `prefix`) don't take the lock: they read, then check that the version was even
-    (nobody inside a transaction or reset) and is unchanged. Otherwise they read again under the lock. So a
-    read still never sees half a transaction, but concurrent readers no longer queue behind each other: with
-    8 server threads they spent most of their time waiting on this lock, convoying on the GIL.
-    """
-
-    def __init__(self):
-        self._lock = threading.RLock()
-        self._depth = 0
-        self.version = 0
-
-    def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
-        if not self._lock.acquire(blocking, timeout):
-            return False
-        self._depth += 1
-        if self._depth == 1:
-            self.version += 1  # before any change the holder makes
-        return True
-
-    def release(self) -> None:
-        self._depth -= 1
-        if self._depth == 0:
-            self.version += 1  # after every change the holder made
-        self._lock.release()
-
-    __enter__ = acquire
-
-    def __exit__(self, *exc) -> None:
-        self.release()
-
-    def read(self, compute: Callable[[], object]):
-        """`compute()` as if under the lock, without taking it when no thread holds it."""
-        version = self.version
-        if not version & 1:
-            try:
-                result = compute()
-            except Exception:  # a writer changed a dict or set under us: the retry below decides
-                result = version = None
-            if self.version == version:
-                return result
-        with self:
-            return compute()
+from .indexes import HashIndex, KeyFunc, SortedIndex, field, fields, lowered  # noqa: F401 (tables.py imports these here)
+from .worldlock import WorldLock
 
 
 class Table:
