@@ -41,7 +41,14 @@ test: install-test $(CHROMIUM)
 spec: install
 	$(VENV)/bin/opescare-sandbox spec --output openapi.yaml
 
-bench: install-test
+# The load generator comes from Debian (wrk); installed here when missing and running as root.
+WRK ?= /usr/bin/wrk
+$(WRK):
+	@if [ "$$(id -u)" = 0 ]; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; \
+	else echo "The benchmarks need wrk: sudo apt-get install wrk"; exit 1; fi
+
+bench: install $(WRK)
 	$(PY) bench/run.py
 
 lint: install-test

@@ -73,7 +73,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     fixtures_dir = Path(settings["FIXTURES_DIR"])
     store = WorldStore(
-        TemplateSource(fixtures_dir),
+        TemplateSource(fixtures_dir, cache_dir=None if settings["IN_MEMORY"] else Path(settings["DATA_DIR"]) / "templates"),
         seed=int(settings["SEED"]),
         patients=int(settings["PATIENTS"]),
         data_dir=None if settings["IN_MEMORY"] else settings["DATA_DIR"],

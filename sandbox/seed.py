@@ -8,13 +8,16 @@ changes what another part generates.
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import gc
 import json
 import random
 import threading
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
+from . import template_cache
 from .domain import health_ids
 from .domain.clock import isoformat
 from .domain.inventory import seed_inventory
@@ -51,11 +54,11 @@ def build_world(seed: int, patients: int, fixtures_dir: str) -> World:
     """A frozen template world: tenants overlay it, never change it."""
     fixtures = load_fixtures(str(fixtures_dir))
     world = World("template", TABLES)
-    with world.transaction():
-        world.set_meta(seed=seed, patients=patients, anchor_date=ANCHOR_DATE.isoformat(), counters={})
-        for part in SEEDERS:
-            part(world, seed, patients, fixtures)
-    world.frozen = True
+    world.seeding = True
+    world.set_meta(seed=seed, patients=patients, anchor_date=ANCHOR_DATE.isoformat(), counters={})
+    for part in SEEDERS:
+        part(world, seed, patients, fixtures)
+    world.seeding, world.frozen = False, True
     return world
 
 
@@ -138,21 +141,50 @@ _template_lock = threading.Lock()
 
 
 @functools.lru_cache(maxsize=8)
-def _cached_template(seed: int, patients: int, fixtures_dir: str) -> World:
-    return build_world(seed, patients, fixtures_dir)
+def _cached_template(seed: int, patients: int, fixtures_dir: str, cache_dir: str | None) -> World:
+    with _no_cyclic_gc():
+        return load_or_build(seed, patients, fixtures_dir, cache_dir)
 
 
-def template(seed: int, patients: int, fixtures_dir: str | Path) -> World:
+def load_or_build(seed: int, patients: int, fixtures_dir: str, cache_dir: str | None = None) -> World:
+    """The template from the on-disk cache when there is one (`cache_dir`), else generated (and cached there)."""
+    if cache_dir is None:
+        return build_world(seed, patients, fixtures_dir)
+    path = template_cache.path_for(cache_dir, seed, patients, fixtures_dir)
+    world = template_cache.load(path)
+    if world is None:
+        world = build_world(seed, patients, fixtures_dir)
+        template_cache.save(path, world)
+    return world
+
+
+def template(seed: int, patients: int, fixtures_dir: str | Path, cache_dir: str | Path | None = None) -> World:
     """The frozen template for (seed, patients), built once per process and shared by every tenant and app."""
     with _template_lock:
-        return _cached_template(int(seed), int(patients), str(fixtures_dir))
+        return _cached_template(int(seed), int(patients), str(fixtures_dir), str(cache_dir) if cache_dir else None)
+
+
+@contextlib.contextmanager
+def _no_cyclic_gc():
+    """Building a template allocates millions of objects and no garbage: Python's cyclic GC would rescan
+    them over and over (a third of the load time at 100,000 patients), so it is paused meanwhile.
+    (Not gc.freeze(): a template dropped from the cache would then never be collected.)"""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 class TemplateSource:
-    """What a WorldStore calls to get a template: `source(seed, patients)`."""
+    """What a WorldStore calls to get a template: `source(seed, patients)`. With `cache_dir`, templates are
+    also cached on disk there (sandbox.template_cache)."""
 
-    def __init__(self, fixtures_dir: str | Path):
+    def __init__(self, fixtures_dir: str | Path, cache_dir: str | Path | None = None):
         self.fixtures_dir = str(fixtures_dir)
+        self.cache_dir = cache_dir
 
     def __call__(self, seed: int, patients: int) -> World:
-        return template(seed, patients, self.fixtures_dir)
+        return template(seed, patients, self.fixtures_dir, self.cache_dir)

@@ -12,86 +12,20 @@ scans on each query (about 27 ms a lookup and 35-340 ms an insert at 100,000 doc
   one journal line per transaction.
 - Persistence (`sandbox/persistence.py`) writes that line to an append-only journal before the write
   is acknowledged, and compacts it into a TinyDB JSON file (atomic temp + fsync + rename).
+- The indexes are in `sandbox/indexes.py`; the world lock (`sandbox/worldlock.py`) lets keyed reads skip
+  it while no thread holds it, and makes them read again under it when one did.
 """
 
 from __future__ import annotations
 
-import bisect
 import json
-import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from contextlib import contextmanager
 
 from tinydb.table import Document
 
-KeyFunc = Callable[[dict], object]
-
-
-def field(name: str) -> KeyFunc:
-    return lambda doc: doc.get(name)
-
-
-def lowered(name: str) -> KeyFunc:
-    return lambda doc: (doc.get(name) or "").strip().lower() or None
-
-
-def fields(*names: str) -> KeyFunc:
-    return lambda doc: tuple(doc.get(n) for n in names)
-
-
-class HashIndex:
-    """value -> set of doc ids. A key function may return None (not indexed) or a list (one entry each)."""
-
-    def __init__(self, key: KeyFunc):
-        self.key = key
-        self.ids: dict[object, set[int]] = {}
-
-    def _values(self, doc: dict) -> Iterable:
-        value = self.key(doc)
-        if value is None:
-            return ()
-        return value if isinstance(value, list) else (value,)
-
-    def add(self, doc_id: int, doc: dict) -> None:
-        for value in self._values(doc):
-            self.ids.setdefault(value, set()).add(doc_id)
-
-    def discard(self, doc_id: int, doc: dict) -> None:
-        for value in self._values(doc):
-            bucket = self.ids.get(value)
-            if bucket is not None:
-                bucket.discard(doc_id)
-                if not bucket:
-                    del self.ids[value]
-
-    def get(self, value) -> set[int]:
-        return self.ids.get(value, set())
-
-
-class SortedIndex(HashIndex):
-    """A hash index that also answers string-prefix queries (keys kept sorted, rebuilt lazily)."""
-
-    def __init__(self, key: KeyFunc):
-        super().__init__(key)
-        self._sorted: list | None = None
-
-    def add(self, doc_id, doc):
-        super().add(doc_id, doc)
-        self._sorted = None
-
-    def discard(self, doc_id, doc):
-        super().discard(doc_id, doc)
-        self._sorted = None
-
-    def prefix(self, prefix: str) -> set[int]:
-        if self._sorted is None:
-            self._sorted = sorted(self.ids)
-        keys, found = self._sorted, set()
-        i = bisect.bisect_left(keys, prefix)
-        while i < len(keys) and keys[i].startswith(prefix):
-            found |= self.ids[keys[i]]
-            i += 1
-        return found
+from .indexes import HashIndex, KeyFunc, SortedIndex, field, fields, lowered  # noqa: F401 (tables.py imports these here)
+from .worldlock import WorldLock
 
 
 class Table:
@@ -123,8 +57,7 @@ class Table:
 
     def find(self, index: str, value) -> list[Document]:
         """Documents whose index key equals `value`, in id order."""
-        with self.world.lock:
-            return [self.get(i) for i in sorted(self._ids(index, lambda ix: ix.get(value)))]
+        return self.world.lock.read(lambda: [self.get(i) for i in sorted(self._ids(index, lambda ix: ix.get(value)))])
 
     def first(self, index: str, value) -> Document | None:
         found = self.find(index, value)
@@ -132,8 +65,7 @@ class Table:
 
     def prefix(self, index: str, prefix: str) -> list[Document]:
         """Documents whose (sorted) index key starts with `prefix`, in id order."""
-        with self.world.lock:
-            return [self.get(i) for i in sorted(self._ids(index, lambda ix: ix.prefix(prefix)))]
+        return self.world.lock.read(lambda: [self.get(i) for i in sorted(self._ids(index, lambda ix: ix.prefix(prefix)))])
 
     def all(self) -> list[Document]:
         with self.world.lock:
@@ -172,6 +104,9 @@ class Table:
     def _write(self, doc_id: int, new: dict | None) -> Document | None:
         if self.world.frozen:
             raise RuntimeError(f"the template world is read-only ({self.name})")
+        if self.world.seeding:  # a template being built: nothing to journal, nobody to roll back for
+            self._set(doc_id, new)
+            return self.docs.get(doc_id)
         before, next_id = self.get(doc_id), self.next_id
         with self.world.transaction():
             self.world._changed(self, doc_id, before, next_id)
@@ -180,7 +115,7 @@ class Table:
 
     def _set(self, doc_id: int, new: dict | None) -> None:
         """Put `new` (or nothing) at `doc_id`, keeping indexes and the removed set right. No journaling."""
-        before = self.get(doc_id)
+        before = self.get(doc_id) if self.base is not None else self.docs.get(doc_id)
         if before is not None:
             for index in self.indexes.values():
                 index.discard(doc_id, before)
@@ -196,6 +131,13 @@ class Table:
             index.add(doc_id, doc)
         self.next_id = max(self.next_id, doc_id + 1)
 
+    def load_documents(self, docs: list[Document]) -> None:
+        """Fill an empty template table in bulk (a cached template being loaded): no journal, no per-write checks."""
+        self.docs.update((doc.doc_id, doc) for doc in docs)
+        for index in self.indexes.values():
+            index.add_many(docs)
+        self.next_id = max(self.docs, default=0) + 1
+
     def own_state(self) -> dict:
         """What this table adds to its base: the documents it holds and the base ids it hides."""
         return {"docs": dict(self.docs), "removed": sorted(self.removed), "next_id": self.next_id}
@@ -207,8 +149,9 @@ class World:
     def __init__(self, name: str, specs: dict[str, dict[str, HashIndex | Callable]], template: World | None = None):
         self.name = name
         self.specs = specs
-        self.lock = threading.RLock()
+        self.lock = WorldLock()
         self.frozen = False
+        self.seeding = False  # True while a template is generated or loaded: writes skip transactions
         self.persistence = None  # set by WorldStore for disk-backed tenants
         self.listeners: list = []  # called with (world, event) by domain.events.record_event
         self._pending: list | None = None

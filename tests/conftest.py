@@ -5,6 +5,9 @@ from __future__ import annotations
 import pytest
 
 from sandbox import create_app
+from sandbox.api import fastdump
+
+fastdump.CHECK = True  # every response the suite makes is also dumped by marshmallow and compared
 
 pytest_plugins = ["tests.webhook_fixtures", "tests.reliability_report"]
 

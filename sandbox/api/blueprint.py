@@ -1,11 +1,13 @@
-"""The sandbox's flask-smorest Blueprint: request validation fails with 400, as the Connect docs say, not webargs' 422."""
+"""The sandbox's flask-smorest Blueprint: request validation fails with 400 (the Connect docs), responses dump fast."""
 
 from __future__ import annotations
 
 import flask_smorest
+from flask_smorest.utils import resolve_schema_instance
 from webargs.core import missing
 from webargs.flaskparser import FlaskParser, abort, is_json_request
 
+from . import fastdump
 from .jsonbody import safe_loads
 
 
@@ -26,6 +28,11 @@ class ArgumentsParser(FlaskParser):
 
 class Blueprint(flask_smorest.Blueprint):
     ARGUMENTS_PARSER = ArgumentsParser()
+
+    def response(self, status_code, schema=None, **kwargs):
+        """flask-smorest's response, with the schema's dump compiled (sandbox.api.fastdump: same output, faster)."""
+        return super().response(status_code, fastdump.install(resolve_schema_instance(schema) if schema else None),
+                                **kwargs)
 
 
 def path_example(name: str, example: str, description: str | None = None) -> dict:

@@ -152,6 +152,10 @@ def record_in_journal(response):
 
 
 def _request_body() -> str | None:
+    if not request.content_length and "chunked" not in request.headers.get("Transfer-Encoding", "").lower():
+        # No body (RFC 9112 §6.3). Reading anyway would wait on the server's input stream for nothing:
+        # granian marks input as terminated, so werkzeug reads it to its end, a round trip per request.
+        return None
     if request.mimetype in FORM_TYPES:
         return body_excerpt(b"", request.form.to_dict())
     if request.content_length and request.content_length > int(sandbox().settings["MAX_CONTENT_LENGTH"]):

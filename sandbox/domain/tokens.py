@@ -4,6 +4,12 @@ Tokens carry the claims of the Connect docs plus `tenant`, so a token minted in 
 in another. Expiry and not-before are judged on the world's sandbox clock, so advancing the clock
 expires tokens without sleeping. Only RS256 is accepted: `alg: none` and HS256 tokens (including
 HS256 signed with the public key) fail as `token_invalid`.
+
+Checking an RS256 signature (and PyJWT's parsing around it) is most of a read request's CPU, and a
+client sends the same token with every request: so what never changes for a token string (signature,
+algorithm, issuer, audience, required claims) is remembered in a bounded cache on the key. What can
+change is checked on every use: expiry and not-before on the sandbox clock, the tenant, and that the
+client still exists in the world. Failures are never cached.
 """
 
 from __future__ import annotations
@@ -14,6 +20,8 @@ import hmac
 import itertools
 import json
 import math
+import threading
+from collections import OrderedDict
 from pathlib import Path
 
 import jwt
@@ -27,6 +35,7 @@ ISSUER = "opescare-connect"
 AUDIENCE = "opescare-api"
 LIFETIME_SECONDS = 3600
 CLOCK_SKEW_SECONDS = 60
+VERIFIED_CACHE_SIZE = 4096
 _token_counter = itertools.count(1)
 
 
@@ -34,10 +43,12 @@ class SigningKey:
     """The sandbox's RSA key pair (shipped in fixtures/, never a real secret) and its JWKS form."""
 
     def __init__(self, pem: bytes):
-        self.private_key = serialization.load_pem_private_key(pem, password=None)
+        # Our own shipped key: OpenSSL's RSA key validation would cost ~150 ms at every start.
+        self.private_key = serialization.load_pem_private_key(pem, password=None, unsafe_skip_rsa_key_validation=True)
         self.public_key = self.private_key.public_key()
         self.public_jwk = json.loads(RSAAlgorithm.to_jwk(self.public_key))
         self.kid = _thumbprint(self.public_jwk)
+        self.verified = VerifiedTokens()
 
     @classmethod
     def from_file(cls, path: str | Path) -> SigningKey:
@@ -47,9 +58,34 @@ class SigningKey:
         return {"keys": [{**self.public_jwk, "kid": self.kid, "use": "sig", "alg": "RS256"}]}
 
 
+class VerifiedTokens:
+    """Claims of recently verified token strings, least recently used dropped first. Thread-safe."""
+
+    def __init__(self, size: int = VERIFIED_CACHE_SIZE):
+        self.size = size
+        self._entries: OrderedDict[str, dict] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, token: str) -> dict | None:
+        with self._lock:
+            claims = self._entries.get(token)
+            if claims is not None:
+                self._entries.move_to_end(token)
+            return claims
+
+    def remember(self, token: str, claims: dict) -> None:
+        with self._lock:
+            self._entries[token] = claims
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
 @functools.lru_cache(maxsize=4)
 def _load_key(path: str) -> SigningKey:
-    """Parsing a PEM RSA key costs ~150 ms; every app in a process (tests, tenants) shares the same key object."""
+    """Every app in a process (tests, tenants) shares the same key object, and so its verified-token cache."""
     return SigningKey(Path(path).read_bytes())
 
 
@@ -106,6 +142,25 @@ def issue_token(world, key: SigningKey, client: dict, scopes: list[str], tenant:
 
 def verify_token(world, key: SigningKey, token: str, tenant: str) -> dict:
     """The token's claims, or TokenInvalid / TokenExpired."""
+    claims = key.verified.get(token)
+    if claims is None:
+        claims = _decode(key, token)
+        key.verified.remember(token, claims)
+    now = clock.now_ts(world)
+    if not isinstance(claims.get("exp"), (int, float)) or now >= claims["exp"]:
+        raise TokenExpired()
+    not_before = claims.get("nbf", claims.get("iat"))
+    if not isinstance(not_before, (int, float)) or not_before > now + CLOCK_SKEW_SECONDS:
+        raise TokenInvalid("The access token is not valid yet.")
+    if claims.get("tenant", "default") != tenant:
+        raise TokenInvalid("The access token was issued for another sandbox tenant.")
+    if world["clients"].first("client_id", claims["sub"]) is None:
+        raise TokenInvalid("The access token's client no longer exists in this world.")
+    return dict(claims)
+
+
+def _decode(key: SigningKey, token: str) -> dict:
+    """What a token string proves by itself: a good RS256 signature over the right issuer, audience and claims."""
     try:
         claims = jwt.decode(
             token,
@@ -120,16 +175,6 @@ def verify_token(world, key: SigningKey, token: str, tenant: str) -> dict:
         raise TokenInvalid(f"The access token is not valid: {exc}.") from None
     if not _well_formed(claims):
         raise TokenInvalid("The access token's claims are malformed.")
-    now = clock.now_ts(world)
-    if not isinstance(claims.get("exp"), (int, float)) or now >= claims["exp"]:
-        raise TokenExpired()
-    not_before = claims.get("nbf", claims.get("iat"))
-    if not isinstance(not_before, (int, float)) or not_before > now + CLOCK_SKEW_SECONDS:
-        raise TokenInvalid("The access token is not valid yet.")
-    if claims.get("tenant", "default") != tenant:
-        raise TokenInvalid("The access token was issued for another sandbox tenant.")
-    if world["clients"].first("client_id", claims["sub"]) is None:
-        raise TokenInvalid("The access token's client no longer exists in this world.")
     return claims
 
 

@@ -1,0 +1,2 @@
+-- The hello-world reference: GET / only.
+dofile("report.lua")
