@@ -47,15 +47,29 @@ class PatientRecords(MethodView):
         return records.read_records(world(), health_id, query["type"], bearer_claims())
 
 
+def push_operation(schema):
+    """The decorators both record pushes share: Idempotency-Key, the 200/202 answers, 400 and 409."""
+    decorators = (
+        blp.doc(parameters=[IDEMPOTENCY_HEADER]),
+        blp.arguments(schema),
+        blp.response(200, PushResultSchema, headers=REPLAY_HEADER),
+        blp.alt_response(202, schema=PendingReconciliationSchema, description="Unknown Health ID: pending_reconciliation"),
+        blp.alt_response(400, schema=ErrorSchema, description="invalid_request or idempotency_key_required"),
+        blp.alt_response(409, schema=ErrorSchema, description="idempotency_conflict: key reused with another body"),
+        requires_token(blp),
+    )
+
+    def decorate(view):
+        for decorator in reversed(decorators):
+            view = decorator(view)
+        return view
+
+    return decorate
+
+
 @blp.route("/api/v1/connect/records/encounters")
 class EncounterPush(MethodView):
-    @blp.doc(parameters=[IDEMPOTENCY_HEADER])
-    @blp.arguments(EncounterPushSchema)
-    @blp.response(200, PushResultSchema, headers=REPLAY_HEADER)
-    @blp.alt_response(202, schema=PendingReconciliationSchema, description="Unknown Health ID: pending_reconciliation")
-    @blp.alt_response(400, schema=ErrorSchema, description="invalid_request or idempotency_key_required")
-    @blp.alt_response(409, schema=ErrorSchema, description="idempotency_conflict: key reused with another body")
-    @requires_token(blp)
+    @push_operation(EncounterPushSchema)
     def post(self, body):
         """Push an encounter and its diagnoses (fires encounter.created)."""
         return _push("encounter", body)
@@ -63,13 +77,7 @@ class EncounterPush(MethodView):
 
 @blp.route("/api/v1/connect/records/lab-results")
 class LabResultPush(MethodView):
-    @blp.doc(parameters=[IDEMPOTENCY_HEADER])
-    @blp.arguments(LabResultPushSchema)
-    @blp.response(200, PushResultSchema, headers=REPLAY_HEADER)
-    @blp.alt_response(202, schema=PendingReconciliationSchema, description="Unknown Health ID: pending_reconciliation")
-    @blp.alt_response(400, schema=ErrorSchema, description="invalid_request or idempotency_key_required")
-    @blp.alt_response(409, schema=ErrorSchema, description="idempotency_conflict: key reused with another body")
-    @requires_token(blp)
+    @push_operation(LabResultPushSchema)
     def post(self, body):
         """Push a lab result (fires lab_result.released)."""
         return _push("lab_result", body)
