@@ -60,5 +60,5 @@ fmt: install-test
 	$(VENV)/bin/ruff format sandbox tests examples bench
 
 clean:
-	rm -rf $(VENV) .sandbox-data .pytest_cache build dist *.egg-info
+	rm -rf $(VENV) .sandbox-data .pytest_cache .hypothesis .ruff_cache test-artifacts bench/results build dist *.egg-info
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
