@@ -13,7 +13,7 @@ from . import __version__
 from .api import BLUEPRINTS, pages
 from .api.context import Sandbox, check_tenant
 from .api.errors import from_http_exception, register_error_handlers, render
-from .api.hooks import register_hooks
+from .api.hooks import begin_request, register_hooks, require_admin_token, simulate
 from .api.jsonbody import SafeJSONProvider
 from .api.security import authenticate_first
 from .config import load_config
@@ -86,15 +86,31 @@ def create_app(config: dict | None = None) -> Flask:
     api = SandboxApi(app, spec_kwargs={"info": {"description": API_DESCRIPTION}})
     _declare_security_schemes(api)
     register_error_handlers(app)
-    app.before_request(check_tenant)
     register_hooks(app)
-    app.before_request(authenticate_first)  # after the simulation hooks: Prefer needs no token
+    app.before_request(_in_order(BEFORE_REQUEST))
     for blp in BLUEPRINTS:
         api.register_blueprint(blp)
     app.register_blueprint(pages.blp)
     _allow_cross_origin(app, settings["CORS_ORIGINS"])
     app.extensions["sandbox_api"] = api
     return app
+
+
+# Every request, in this order: a valid tenant; hold it (and maybe sweep idle ones); the admin token on
+# /sandbox/*; `Prefer` simulation (needs no token, touches no state); then the token and scopes, before
+# flask-smorest parses the body. One registered hook: Flask checks each hook for coroutines per request.
+BEFORE_REQUEST = (check_tenant, begin_request, require_admin_token, simulate, authenticate_first)
+
+
+def _in_order(hooks):
+    def before_request():
+        for hook in hooks:
+            response = hook()
+            if response is not None:
+                return response
+        return None
+
+    return before_request
 
 
 def _start_webhooks(services: Sandbox) -> None:

@@ -37,15 +37,16 @@ OPENEYES_BODIES = {401: "401 Unauthorized", 403: "403 Forbidden"}
 
 
 def register_hooks(app: Flask) -> None:
-    """Create the per-app services the hooks and the controls share, and register the hooks."""
+    """Create the per-app services the hooks and the controls share, and register the after/teardown hooks.
+
+    The before-request hooks of this module run in the one ordered pipeline of `sandbox.app`.
+    """
     services = sandbox_services(app)
     store = app.extensions["sandbox"].store
     store.drop_listeners.append(services["journals"].drop)
     limiter = services["rate_limiter"]
     if limiter is not None:
         store.drop_listeners.append(lambda name: limiter.forget(lambda key: key[0] == name))
-    for hook in (begin_request, require_admin_token, simulate):
-        app.before_request(hook)
     app.after_request(add_rate_limit_headers)
     app.after_request(record_in_journal)
     app.teardown_request(end_request)
