@@ -35,8 +35,11 @@ $(CHROMIUM):
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	else echo "The browser tests need Debian's chromium: sudo apt-get install chromium"; exit 1; fi
 
+# Two pytest-xdist workers run the suite. Schemathesis reports its generated cases as subtests, which xdist
+# collapses (it then runs a fraction of them), so that one file runs in a single-process pass of its own.
 test: install-test $(CHROMIUM)
-	$(PY) -m pytest
+	$(PY) -m pytest -n auto --dist loadgroup --ignore=tests/test_schemathesis.py
+	$(PY) -m pytest tests/test_schemathesis.py
 
 spec: install
 	$(VENV)/bin/opescare-sandbox spec --output openapi.yaml
@@ -54,6 +57,7 @@ bench: install $(WRK)
 lint: install-test
 	$(PY) -m pip install --quiet ruff
 	$(VENV)/bin/ruff check sandbox tests examples bench
+	$(VENV)/bin/lint-imports
 
 fmt: install-test
 	$(PY) -m pip install --quiet ruff

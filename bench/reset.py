@@ -22,11 +22,11 @@ def new_person(n: int) -> dict:
 
 
 def in_process(patients: int, data_dir: str, runs: int) -> dict:
-    from sandbox import create_app
-    from sandbox.domain import patients as domain
+    from opescare_sandbox import create_app
+    from opescare_sandbox.domain import patients as domain
 
     app = create_app({"DATA_DIR": data_dir, "PATIENTS": patients, "WEBHOOK_DELIVERY": False})
-    store = app.extensions["sandbox"].store
+    store = app.extensions["opescare_sandbox"].store
     world, samples = store.world("reset-bench"), []
     for n in range(runs):
         domain.resolve(world, new_person(n), "opeshisos_production")

@@ -34,7 +34,7 @@ def child(*args: str) -> dict:
 
 def build(patients: int, cache_dir: str | None) -> dict:
     """One template build in this fresh process: generated (no cache dir) or read from the cache."""
-    from sandbox import seed
+    from opescare_sandbox.domain import seed
 
     started = time.perf_counter()
     seed.template(SEED, patients, ROOT / "fixtures", cache_dir)
@@ -52,12 +52,12 @@ def timed(call, inputs) -> float:
 
 
 def lookups(patients: int, data_dir: str, samples: int = 300) -> dict:
-    from sandbox import create_app
-    from sandbox.domain import openeyes
-    from sandbox.domain import patients as domain
+    from opescare_sandbox import create_app
+    from opescare_sandbox.domain import openeyes
+    from opescare_sandbox.domain import patients as domain
 
     app = create_app({"DATA_DIR": data_dir, "PATIENTS": patients, "SEED": SEED, "WEBHOOK_DELIVERY": False})
-    world = app.extensions["sandbox"].store.world(f"scale-{patients}")
+    world = app.extensions["opescare_sandbox"].store.world(f"scale-{patients}")
     rng = random.Random(1)
     people = [p for p in world["patients"].all() if p["source"] == "seed"]
     people = rng.sample(people, min(samples, len(people)))
@@ -80,7 +80,7 @@ def lookups(patients: int, data_dir: str, samples: int = 300) -> dict:
 
 
 def _match(p: dict):
-    from sandbox.tables import patient_match_key
+    from opescare_sandbox.storage.tables import patient_match_key
 
     return patient_match_key(p)
 

@@ -4,8 +4,8 @@ import os
 import sys
 from pathlib import Path
 
-from sandbox.cli import _serve_granian
-from sandbox.config import load_config
+from opescare_sandbox.cli import _serve_granian
+from opescare_sandbox.config import load_config
 
 if __name__ == "__main__":
     os.chdir(Path(__file__).resolve().parent)

@@ -14,7 +14,7 @@ import statistics
 import tempfile
 import time
 
-from sandbox import create_app
+from opescare_sandbox import create_app
 
 
 def timed(action) -> float:
@@ -44,7 +44,7 @@ def run(args, data_dir: str | None) -> None:
     app = create_app({"IN_MEMORY": data_dir is None, "DATA_DIR": data_dir, "PATIENTS": args.patients,
                       "RATE_LIMIT_ENABLED": False})
     print(f"{args.patients} patients, worlds {'on disk in ' + data_dir if data_dir else 'in memory'}")
-    store = app.extensions["sandbox"].store
+    store = app.extensions["opescare_sandbox"].store
     print(f"template build (once per process)            {timed(lambda: store.world('default')):9.1f} ms")
 
     worlds = [timed(lambda n=n: store.world(f"bench-{n}")) for n in range(args.tenants)]

@@ -9,7 +9,6 @@ from flask import Flask
 from flask_cors import CORS
 from flask_smorest import Api
 
-from . import __version__
 from .api import BLUEPRINTS, pages
 from .api.context import Sandbox, check_tenant
 from .api.errors import from_http_exception, register_error_handlers, render
@@ -17,11 +16,12 @@ from .api.hooks import begin_request, register_hooks, require_admin_token, simul
 from .api.jsonbody import SafeJSONProvider
 from .api.security import authenticate_first
 from .config import load_config
-from .dispatcher import WebhookDispatcher
+from .domain.seed import TemplateSource
 from .domain.tokens import SigningKey
+from .runtime.dispatcher import WebhookDispatcher
 from .schemas.common import ErrorSchema
-from .seed import TemplateSource
-from .worlds import WorldStore
+from .storage.worlds import WorldStore
+from .version import __version__
 
 SIGNING_KEY_FILE = "sandbox_signing_key.pem"
 
@@ -56,7 +56,7 @@ class SandboxApi(Api):
 
 def create_app(config: dict | None = None) -> Flask:
     settings = load_config(config)
-    app = Flask("sandbox")
+    app = Flask("opescare_sandbox")
     app.json = SafeJSONProvider(app)  # request.get_json(): too-deep nesting and lone surrogates are a 400
     app.config.update(settings)
     app.config.update(
@@ -69,7 +69,7 @@ def create_app(config: dict | None = None) -> Flask:
     )
     app.json.sort_keys = False
     app.json.compact = True
-    logging.getLogger("sandbox").setLevel(logging.INFO)
+    logging.getLogger("opescare_sandbox").setLevel(logging.INFO)
 
     fixtures_dir = Path(settings["FIXTURES_DIR"])
     store = WorldStore(
@@ -79,9 +79,9 @@ def create_app(config: dict | None = None) -> Flask:
         data_dir=None if settings["IN_MEMORY"] else settings["DATA_DIR"],
         fsync=bool(settings["FSYNC"]),
     )
-    app.extensions["sandbox"] = Sandbox(settings=settings, store=store,
+    app.extensions["opescare_sandbox"] = Sandbox(settings=settings, store=store,
                                         key=SigningKey.from_file(fixtures_dir / SIGNING_KEY_FILE))
-    _start_webhooks(app.extensions["sandbox"])
+    _start_webhooks(app.extensions["opescare_sandbox"])
 
     api = SandboxApi(app, spec_kwargs={"info": {"description": API_DESCRIPTION}})
     _declare_security_schemes(api)
@@ -92,7 +92,7 @@ def create_app(config: dict | None = None) -> Flask:
         api.register_blueprint(blp)
     app.register_blueprint(pages.blp)
     _allow_cross_origin(app, settings["CORS_ORIGINS"])
-    app.extensions["sandbox_api"] = api
+    app.extensions["opescare_sandbox_api"] = api
     return app
 
 

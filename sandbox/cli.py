@@ -68,7 +68,7 @@ def serve(**flags):
         _serve_granian(config)
 
 
-def _serve_granian(config: dict, target: str = "sandbox.wsgi:app") -> None:
+def _serve_granian(config: dict, target: str = "opescare_sandbox.wsgi:app") -> None:
     """Also serves the benchmarks' hello-world reference (`target`), so both get exactly these settings."""
     from granian import Granian
     from granian.constants import Interfaces
@@ -98,7 +98,7 @@ def _serve_waitress(config: dict) -> None:
 @click.option("--tenant", default=None, help="Only this tenant (default: every tenant).")
 def reset(data_dir, tenant):
     """Delete stored worlds so they start seeded again (for a running server use POST /sandbox/reset)."""
-    from .worlds import WorldStore
+    from .storage.worlds import WorldStore
 
     config = load_config({"DATA_DIR": data_dir})
     store = WorldStore(lambda seed, size: None, config["SEED"], config["PATIENTS"], config["DATA_DIR"])
@@ -118,7 +118,7 @@ def export(tenant, output, **flags):
 
     # An export only reads: it must not resume anyone's pending webhook deliveries.
     app = create_app({**_overrides(**flags), "WEBHOOK_DELIVERY": False})
-    text = app.extensions["sandbox"].store.world(tenant).export_json()
+    text = app.extensions["opescare_sandbox"].store.world(tenant).export_json()
     if output:
         Path(output).write_text(text + "\n", encoding="utf-8")
     else:

@@ -9,5 +9,5 @@ def openapi_yaml() -> str:
     from .app import create_app
 
     app = create_app({"IN_MEMORY": True, "TESTING": True})
-    document = app.extensions["sandbox_api"].spec.to_dict()
+    document = app.extensions["opescare_sandbox_api"].spec.to_dict()
     return yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=110)

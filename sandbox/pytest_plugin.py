@@ -35,7 +35,7 @@ def pytest_configure(config):
 @pytest.fixture(scope="session")
 def _sandbox_app(pytestconfig):
     """The session's app, shared by `sandbox` and `sandbox_server` (so both see the same world)."""
-    from sandbox.testing import SandboxApp
+    from .testing import SandboxApp
 
     core = SandboxApp(pytestconfig.getoption("sandbox_seed"), pytestconfig.getoption("sandbox_patients"))
     yield core
@@ -45,7 +45,7 @@ def _sandbox_app(pytestconfig):
 @pytest.fixture(scope="session")
 def _sandbox_live(_sandbox_app):
     """The session's HTTP server: started on first use, stopped at the end of the session."""
-    from sandbox.testing import LiveServer
+    from .testing import LiveServer
 
     server = LiveServer(_sandbox_app)
     yield server
@@ -63,7 +63,7 @@ def _sandbox_settings(request, _sandbox_app):
 @pytest.fixture
 def sandbox(_sandbox_app, _sandbox_settings):
     """An in-process sandbox: `sandbox.post("/api/v1/connect/patients/resolve", json=...)` with a token attached."""
-    from sandbox.testing import SandboxClient
+    from .testing import SandboxClient
 
     return SandboxClient(_sandbox_app, _sandbox_settings)
 
@@ -71,13 +71,13 @@ def sandbox(_sandbox_app, _sandbox_settings):
 @pytest.fixture
 def sandbox_server(_sandbox_live, _sandbox_settings):
     """A live sandbox over HTTP: `.url`, `.client_id`, `.client_secret`, `.token()`, fresh `default` world per test."""
-    from sandbox.testing import SandboxServer
+    from .testing import SandboxServer
 
     return SandboxServer(_sandbox_live, _sandbox_settings)
 
 
 def _settings_from_marker(marker, core):
-    from sandbox.testing import Settings
+    from .testing import Settings
 
     if marker is None:
         return Settings()

@@ -17,9 +17,9 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 
 from .app import create_app
 from .domain import clock, deliveries, scenarios, tokens
-from .ratelimit import RateLimiter
-from .seed import load_fixtures
-from .worlds import DEFAULT_TENANT, WorldStore
+from .domain.seed import load_fixtures
+from .runtime.ratelimit import RateLimiter
+from .storage.worlds import DEFAULT_TENANT, WorldStore
 
 DEMO_CLIENT_ID = "demo_dev_sandbox"
 DEMO_CLIENT_SECRET = "demo_secret_sandbox_2026"
@@ -55,7 +55,7 @@ class SandboxApp:
     def __init__(self, seed: int | None = None, patients: int | None = None):
         self.app = create_app({"TESTING": True, "IN_MEMORY": True, "RATE_LIMIT_ENABLED": False,
                                "SEED": seed, "PATIENTS": patients})
-        self.services = self.app.extensions["sandbox"]
+        self.services = self.app.extensions["opescare_sandbox"]
         self.store: WorldStore = self.services.store
         self._tokens: dict[tuple, CachedToken] = {}
 

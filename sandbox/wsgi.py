@@ -1,4 +1,4 @@
-"""WSGI entry point for any server: `granian --interface wsgi sandbox.wsgi:app` or `waitress-serve sandbox.wsgi:app`.
+"""WSGI entry point: `granian --interface wsgi opescare_sandbox.wsgi:app` or `waitress-serve opescare_sandbox.wsgi:app`.
 
 Configuration comes from SANDBOX_* environment variables (the CLI sets them from its flags).
 """

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from sandbox import create_app
-from sandbox.api import fastdump
+from opescare_sandbox import create_app
+from opescare_sandbox.api import fastdump
 
 fastdump.CHECK = True  # every response the suite makes is also dumped by marshmallow and compared
 
@@ -25,7 +25,7 @@ def config():
 def app(config):
     app = create_app({"TESTING": True, "IN_MEMORY": True, "RATE_LIMIT_ENABLED": False, **config})
     yield app
-    app.extensions["sandbox"].extras["webhooks"].close()  # stop delivery threads: tests create many apps
+    app.extensions["opescare_sandbox"].extras["webhooks"].close()  # stop delivery threads: tests create many apps
 
 
 @pytest.fixture
@@ -35,7 +35,7 @@ def client(app):
 
 @pytest.fixture
 def store(app):
-    return app.extensions["sandbox"].store
+    return app.extensions["opescare_sandbox"].store
 
 
 @pytest.fixture

@@ -37,7 +37,7 @@ class LiveServer:
 
     def start(self) -> LiveServer:
         storage = ["--data-dir", str(self.data_dir)] if self.data_dir else ["--in-memory"]
-        command = [sys.executable, "-m", "sandbox", "serve", "--port", str(self.port), "--no-rate-limit",
+        command = [sys.executable, "-m", "opescare_sandbox", "serve", "--port", str(self.port), "--no-rate-limit",
                    *storage, *self.flags]
         env = {k: v for k, v in os.environ.items() if not k.startswith("SANDBOX_")} | self.env
         with open(self.log, "ab") as output:  # the child keeps its own descriptor
@@ -95,7 +95,7 @@ class LiveServer:
 
 def export_world(data_dir: Path, tenant: str = "default") -> dict:
     """The stored world, read the way a restarted server reads it (the CLI's export, in a fresh process)."""
-    done = subprocess.run([sys.executable, "-m", "sandbox", "export", "--data-dir", str(data_dir), "--tenant", tenant],
+    done = subprocess.run([sys.executable, "-m", "opescare_sandbox", "export", "--data-dir", str(data_dir), "--tenant", tenant],
                           capture_output=True, timeout=120, check=True,
                           env={k: v for k, v in os.environ.items() if not k.startswith("SANDBOX_")})
     return json.loads(done.stdout)

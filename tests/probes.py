@@ -10,8 +10,8 @@ OPENEYES_PROBE = "/api/v1/patient/probe"
 
 def add_probes(app):
     """GET /api/v1/connect/probe (needs a token), POST .../probe/audit (writes a row), GET /api/v1/patient/probe."""
-    from sandbox.api.context import world
-    from sandbox.api.security import bearer_claims
+    from opescare_sandbox.api.context import world
+    from opescare_sandbox.api.security import bearer_claims
 
     probes = Blueprint("probes", __name__)
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from sandbox.cli import _overrides
-from sandbox.openapi import openapi_yaml
+from opescare_sandbox.cli import _overrides
+from opescare_sandbox.openapi import openapi_yaml
 
 ADMIN = "s3cret-admin"
 CONTROLS = [("get", "/sandbox/clock"), ("post", "/sandbox/reset"), ("get", "/sandbox/snapshots"),
@@ -52,7 +52,7 @@ def test_the_api_needs_no_admin_token(client, get_token):
 
 
 def test_without_a_configured_token_controls_are_open():
-    from sandbox import create_app
+    from opescare_sandbox import create_app
 
     client = create_app({"TESTING": True, "IN_MEMORY": True}).test_client()
     assert client.get("/sandbox/clock").status_code == 200

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from sandbox.domain import clock
+from opescare_sandbox.domain import clock
 
 from .conftest import PROD_CLIENT
 

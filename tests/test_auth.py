@@ -10,7 +10,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from flask import Blueprint as FlaskBlueprint
 
-from sandbox.domain import clock, tokens
+from opescare_sandbox.domain import clock, tokens
 
 from .conftest import DEMO_CLIENT, PROD_CLIENT
 
@@ -21,8 +21,8 @@ DEMO_SCOPES = "patient:profile:read pharmacy:stock:read blood:inventory:read lab
 @pytest.fixture
 def app(app):
     """The app plus a probe endpoint that needs a token with `patient:profile:read`."""
-    from sandbox.api.security import bearer_claims
-    from sandbox.domain.tokens import require_scopes
+    from opescare_sandbox.api.security import bearer_claims
+    from opescare_sandbox.domain.tokens import require_scopes
 
     probe = FlaskBlueprint("probe", __name__)
 
@@ -152,7 +152,7 @@ def test_alg_none_token_is_rejected(client, world):
 
 
 def test_hs256_token_signed_with_the_public_key_is_rejected(client, app, world):
-    public_pem = app.extensions["sandbox"].key.public_key.public_bytes(
+    public_pem = app.extensions["opescare_sandbox"].key.public_key.public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
     header = base64.urlsafe_b64encode(b'{"alg":"HS256","typ":"JWT"}').rstrip(b"=")
     payload = base64.urlsafe_b64encode(json.dumps(good_claims(world)).encode()).rstrip(b"=")
@@ -174,7 +174,7 @@ def test_token_signed_by_another_key_is_rejected(client, world):
 @pytest.mark.parametrize("changes", [{"iss": "someone-else"}, {"aud": "another-api"}, {"tenant": "other"},
                                      {"sub": "deleted_client", "client_id": "deleted_client"}])
 def test_wrong_issuer_audience_tenant_or_client_is_rejected(client, app, world, changes):
-    token = forge(good_claims(world, **changes), app.extensions["sandbox"].key.private_key, "RS256")
+    token = forge(good_claims(world, **changes), app.extensions["opescare_sandbox"].key.private_key, "RS256")
     response = call(client, token)
     assert (response.status_code, response.json["error"]) == (401, "token_invalid")
 
@@ -201,7 +201,7 @@ def test_token_expires_on_the_sandbox_clock(client, world, get_token):
 def test_not_yet_valid_token_is_rejected(client, app, world):
     future = int(clock.now_ts(world)) + 3600
     token = forge(good_claims(world, iat=future, nbf=future, exp=future + 3600),
-                  app.extensions["sandbox"].key.private_key, "RS256")
+                  app.extensions["opescare_sandbox"].key.private_key, "RS256")
     response = call(client, token)
     assert (response.status_code, response.json["error"]) == (401, "token_invalid")
 

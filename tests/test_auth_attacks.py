@@ -18,7 +18,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from sandbox.domain import clock
+from opescare_sandbox.domain import clock
 
 DEMO1 = "OPC-2024-DEMO1"  # granted to the demo client: a valid token reads all of its records
 CONNECT_READS = [
@@ -55,7 +55,7 @@ def unsigned(header: dict, payload: dict, signature: bytes = b"") -> str:
 
 
 def hs256_with_public_key(app, payload: dict) -> str:
-    public_pem = app.extensions["sandbox"].key.public_key.public_bytes(
+    public_pem = app.extensions["opescare_sandbox"].key.public_key.public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
     head = b64(b'{"alg":"HS256","typ":"JWT"}')
     body = b64(json.dumps(payload).encode())
@@ -63,7 +63,7 @@ def hs256_with_public_key(app, payload: dict) -> str:
 
 
 def sign(app, payload: dict, headers: dict | None = None) -> str:
-    return jwt.encode(payload, app.extensions["sandbox"].key.private_key, algorithm="RS256", headers=headers)
+    return jwt.encode(payload, app.extensions["opescare_sandbox"].key.private_key, algorithm="RS256", headers=headers)
 
 
 def attack_tokens(app, world, get_token) -> dict[str, str]:

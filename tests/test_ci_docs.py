@@ -16,7 +16,7 @@ import pytest
 import requests
 import yaml
 
-from sandbox.cli import serve
+from opescare_sandbox.cli import serve
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -45,7 +45,7 @@ def test_readme_plugin_example_is_the_example_file_verbatim():
 
 def test_setup_cfg_registers_the_plugin_and_runs_the_examples():
     setup = (ROOT / "setup.cfg").read_text(encoding="utf-8")
-    assert "pytest11 =\n    opescare_sandbox = sandbox.pytest_plugin\n" in setup
+    assert "pytest11 =\n    opescare_sandbox = opescare_sandbox.pytest_plugin\n" in setup
     assert re.search(r"^testpaths = .*\bexamples\b", setup, flags=re.MULTILINE)
 
 
@@ -120,7 +120,7 @@ def test_a_wheel_ships_every_fixture_file():
 
 
 def test_an_installed_copy_of_the_fixtures_is_found_when_there_is_no_checkout(tmp_path, monkeypatch):
-    from sandbox import config
+    from opescare_sandbox import config
 
     installed = tmp_path / "share" / "opescare-sandbox" / "fixtures"
     installed.mkdir(parents=True)
@@ -143,6 +143,6 @@ def test_an_installed_copy_of_the_fixtures_is_found_when_there_is_no_checkout(tm
 
 
 def test_a_checkout_uses_its_own_fixtures():
-    from sandbox import config
+    from opescare_sandbox import config
 
     assert config.load_config({}, environ={})["FIXTURES_DIR"] == str(ROOT / "fixtures")

@@ -8,7 +8,7 @@ import sys
 
 from click.testing import CliRunner
 
-from sandbox.cli import main
+from opescare_sandbox.cli import main
 
 
 def test_export_of_two_fresh_worlds_is_byte_identical(tmp_path):
@@ -32,16 +32,16 @@ def test_flags_win_over_environment(monkeypatch):
 
 
 def test_reset_command_drops_stored_tenants(tmp_path):
-    from sandbox import create_app
+    from opescare_sandbox import create_app
 
     app = create_app({"DATA_DIR": str(tmp_path), "PATIENTS": 10})
-    app.extensions["sandbox"].store.world("acme")["audit"].insert({"n": 1})
+    app.extensions["opescare_sandbox"].store.world("acme")["audit"].insert({"n": 1})
     assert (tmp_path / "tenants" / "acme").exists()
     result = CliRunner().invoke(main, ["reset", "--data-dir", str(tmp_path)])
     assert result.exit_code == 0
     assert not (tmp_path / "tenants" / "acme").exists()
 
 
-def test_python_dash_m_sandbox_runs_the_cli():
-    result = subprocess.run([sys.executable, "-m", "sandbox", "--help"], capture_output=True, text=True, timeout=60)
+def test_python_dash_m_opescare_sandbox_runs_the_cli():
+    result = subprocess.run([sys.executable, "-m", "opescare_sandbox", "--help"], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0 and "serve" in result.stdout

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from sandbox import create_app
-from sandbox.domain import clinical
-from sandbox.domain.seeded_records import seeded_records
-from sandbox.seed import ANCHOR_DATE, template
+from opescare_sandbox import create_app
+from opescare_sandbox.domain import clinical
+from opescare_sandbox.domain.seed import ANCHOR_DATE, template
+from opescare_sandbox.domain.seeded_records import seeded_records
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 SEED, SIZE = 7, 1000
@@ -184,7 +184,7 @@ def _records_via_api(app, health_ids):
 
 SCRIPT = """
 import json, sys
-from sandbox import create_app
+from opescare_sandbox import create_app
 from tests.test_clinical_data import _records_via_api
 app = create_app({"TESTING": True, "IN_MEMORY": True, "RATE_LIMIT_ENABLED": False})
 print(json.dumps(_records_via_api(app, sys.argv[1:]), sort_keys=True))
@@ -194,7 +194,7 @@ print(json.dumps(_records_via_api(app, sys.argv[1:]), sort_keys=True))
 def test_seeded_records_are_identical_across_fresh_apps_and_processes():
     app = create_app({"TESTING": True, "IN_MEMORY": True, "RATE_LIMIT_ENABLED": False})
     health_ids = ["OPC-2024-DEMO1", "CM-HID-7KQ9-MP42-X8D1"] + [
-        p["health_id"] for p in app.extensions["sandbox"].store.world()["patients"].all()[3:13]]
+        p["health_id"] for p in app.extensions["opescare_sandbox"].store.world()["patients"].all()[3:13]]
     here = _records_via_api(app, health_ids)
     again = _records_via_api(create_app({"TESTING": True, "IN_MEMORY": True, "RATE_LIMIT_ENABLED": False}), health_ids)
     assert again == here

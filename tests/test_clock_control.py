@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from sandbox.domain import clock
+from opescare_sandbox.domain import clock
 
 from .probes import CONNECT_PROBE, add_probes
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from sandbox import persistence
-from sandbox.persistence import TenantFiles
-from sandbox.seed import template
-from sandbox.worlds import WorldStore
+from opescare_sandbox.domain.seed import template
+from opescare_sandbox.storage import persistence
+from opescare_sandbox.storage.persistence import TenantFiles
+from opescare_sandbox.storage.worlds import WorldStore
 
 
 def source(seed, patients):

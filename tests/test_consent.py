@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from sandbox.domain import audit, clock, consent, events
+from opescare_sandbox.domain import audit, clock, consent, events
 
 from .conftest import PROD_CLIENT
 

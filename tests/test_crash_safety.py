@@ -133,7 +133,7 @@ def test_acknowledged_writes_survive_kill_9(tmp_path):
 def killed_after_the_overlay_was_replaced(app, tmp_path, operation) -> dict:
     """Runs `operation` (which rewrites the overlay), then puts the old journal back, as a kill -9 between
     the overlay's rename and the journal's unlink leaves it; returns what a restarted sandbox serves."""
-    from sandbox import create_app
+    from opescare_sandbox import create_app
 
     journal = tmp_path / "tenants" / "default" / "journal.jsonl"
     old = journal.read_bytes()
@@ -141,11 +141,11 @@ def killed_after_the_overlay_was_replaced(app, tmp_path, operation) -> dict:
     journal.write_bytes(old)
     restarted = create_app({"TESTING": True, "IN_MEMORY": False, "DATA_DIR": str(tmp_path),
                             "WEBHOOK_DELIVERY": False})
-    return restarted.extensions["sandbox"].store.world("default").export()
+    return restarted.extensions["opescare_sandbox"].store.world("default").export()
 
 
 def on_disk(tmp_path):
-    from sandbox import create_app
+    from opescare_sandbox import create_app
 
     app = create_app({"TESTING": True, "IN_MEMORY": False, "DATA_DIR": str(tmp_path), "WEBHOOK_DELIVERY": False})
     return app, app.test_client()
@@ -163,7 +163,7 @@ def test_a_compaction_killed_before_deleting_the_journal_loses_and_repeats_nothi
     app, client = on_disk(tmp_path)
     for n in range(3):
         client.post("/sandbox/webhooks/trigger", json={"type": "patient.created", "data": {"n": n}})
-    world = app.extensions["sandbox"].store.world("default")
+    world = app.extensions["opescare_sandbox"].store.world("default")
     expected = world.export()
     assert killed_after_the_overlay_was_replaced(app, tmp_path, world.persistence.compact) == expected
     client.post("/sandbox/webhooks/trigger", json={"type": "patient.created", "data": {"n": 3}})  # appends again

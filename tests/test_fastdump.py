@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import marshmallow as ma
 import pytest
 
-from sandbox.api import fastdump
+from opescare_sandbox.api import fastdump
 
 
 class Item(ma.Schema):

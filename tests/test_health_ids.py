@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from sandbox.domain import health_ids
+from opescare_sandbox.domain import health_ids
 
 
 @pytest.mark.parametrize("health_id", ["CM-HID-7KQ9-MP42-WZFB", "CM-HID-ABCD-EFGH-AUG5", "NG-HID-8R2A-QK93-4LZC"])

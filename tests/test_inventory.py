@@ -6,9 +6,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from sandbox.domain import clock
-from sandbox.domain.events import list_events
-from sandbox.domain.inventory import BLOOD_GROUPS, COMPONENTS, DISCLAIMER, stock_status
+from opescare_sandbox.domain import clock
+from opescare_sandbox.domain.events import list_events
+from opescare_sandbox.domain.inventory import BLOOD_GROUPS, COMPONENTS, DISCLAIMER, stock_status
 
 CENTRAL, CITY, SPECIALIST, PHARMACY, LAB = (f"00000000-0000-0000-0000-10000000000{n}" for n in range(1, 6))
 STOCK_OUT = "00000000-0000-0000-0000-100000000099"

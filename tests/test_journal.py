@@ -7,7 +7,7 @@ import tracemalloc
 
 import pytest
 
-from sandbox.journal import BODY_LIMIT, RequestJournal, body_excerpt, query_excerpt
+from opescare_sandbox.storage.journal import BODY_LIMIT, RequestJournal, body_excerpt, query_excerpt
 
 from .conftest import DEMO_CLIENT
 from .probes import CONNECT_PROBE, add_probes
@@ -143,7 +143,7 @@ def test_the_journal_stays_within_its_bound_after_20000_requests(client, app):
         growth = tracemalloc.get_traced_memory()[0] - full
     finally:
         tracemalloc.stop()
-    journal = app.extensions["sandbox"].extras["journals"]("default")
+    journal = app.extensions["opescare_sandbox"].extras["journals"]("default")
     assert len(journal) == journal_size
     assert journal.query(limit=1)[0]["id"] == "req_020000"
     assert growth < 64 * 1024, f"memory grew by {growth} bytes over the last 2,000 requests"

@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from sandbox.domain import nhs
+from opescare_sandbox.domain import nhs
 
 
 @pytest.mark.parametrize("first_nine,check", [

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import yaml
 
-from sandbox.openapi import openapi_yaml
+from opescare_sandbox.openapi import openapi_yaml
 
 COMMITTED = Path(__file__).resolve().parent.parent / "openapi.yaml"
 

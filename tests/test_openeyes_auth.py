@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from sandbox.domain import openeyes_auth
+from opescare_sandbox.domain import openeyes_auth
 
 URL = "/api/v1/patient/search?term=Smith"
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "openeyes_users.json"

@@ -7,10 +7,10 @@ from datetime import date
 
 import pytest
 
-from sandbox.domain import nhs
-from sandbox.domain.openeyes import search_patients
-from sandbox.seed import ANCHOR_DATE, build_world
-from sandbox.store import Table
+from opescare_sandbox.domain import nhs
+from opescare_sandbox.domain.openeyes import search_patients
+from opescare_sandbox.domain.seed import ANCHOR_DATE, build_world
+from opescare_sandbox.storage.store import Table
 
 FIXTURES = "fixtures"
 

@@ -13,8 +13,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from sandbox import create_app
-from sandbox.domain import clock
+from opescare_sandbox import create_app
+from opescare_sandbox.domain import clock
 
 URL = "/api/v1/patient/search"
 AUTH = {"Authorization": "Basic " + base64.b64encode(b"api_user:password").decode()}
@@ -53,7 +53,7 @@ EXTRA_PATIENTS = [
 
 @pytest.fixture(scope="module")
 def world(app):
-    world = app.extensions["sandbox"].store.world("default")
+    world = app.extensions["opescare_sandbox"].store.world("default")
     for doc in EXTRA_PATIENTS:
         world["openeyes_patients"].insert(doc)
     return world

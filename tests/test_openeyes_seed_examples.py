@@ -17,8 +17,8 @@ import pytest
 import requests
 from werkzeug.serving import make_server
 
-from sandbox import create_app
-from sandbox.domain import clock
+from opescare_sandbox import create_app
+from opescare_sandbox.domain import clock
 
 DOCS_BASE_URL = "https://openeyes.example.com"
 DOCS_TODAY = datetime(2024, 6, 1, 12, tzinfo=UTC)
@@ -87,7 +87,7 @@ CURL_EXAMPLES = [
 def base_url():
     """A real server (werkzeug, threaded) on a free port, on the default seeded world, clock at DOCS_TODAY."""
     app = create_app({"TESTING": True, "IN_MEMORY": True, "RATE_LIMIT_ENABLED": False})
-    clock.set_now(app.extensions["sandbox"].store.world("default"), DOCS_TODAY, frozen=True)
+    clock.set_now(app.extensions["opescare_sandbox"].store.world("default"), DOCS_TODAY, frozen=True)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

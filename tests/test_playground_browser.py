@@ -15,7 +15,7 @@ from urllib.parse import urlparse
 import pytest
 from werkzeug.serving import make_server
 
-from sandbox import create_app
+from opescare_sandbox import create_app
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"

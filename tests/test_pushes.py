@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from sandbox import create_app
-from sandbox.domain import clock, events, pushes
+from opescare_sandbox import create_app
+from opescare_sandbox.domain import clock, events, pushes
 
 from .conftest import DEMO_CLIENT, PROD_CLIENT
 
@@ -213,9 +213,9 @@ def test_pushes_and_their_keys_survive_a_restart(tmp_path):
 
     first = create_app(settings)
     assert post(first, "k").json["opescare_record_id"] == "opc_lab_000001"
-    first.extensions["sandbox"].store.close()
+    first.extensions["opescare_sandbox"].store.close()
     again = create_app(settings)
     replay = post(again, "k")
     assert (replay.json["opescare_record_id"], replay.headers["X-Idempotent-Replay"]) == ("opc_lab_000001", "true")
     assert post(again, "other-key").json["opescare_record_id"] == "opc_lab_000001"
-    assert len(again.extensions["sandbox"].store.world()["records"]) == 1
+    assert len(again.extensions["opescare_sandbox"].store.world()["records"]) == 1

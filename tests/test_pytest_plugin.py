@@ -7,7 +7,7 @@ import re
 import pytest
 import requests
 
-from sandbox.testing import LiveServer
+from opescare_sandbox.testing import LiveServer
 
 pytest_plugins = ["pytester"]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from sandbox.ratelimit import Decision, RateLimiter
+from opescare_sandbox.runtime.ratelimit import Decision, RateLimiter
 
 from .conftest import PROD_CLIENT
 from .probes import CONNECT_PROBE, OPENEYES_PROBE, add_probes
@@ -32,7 +32,7 @@ def fake_clock():
 
 @pytest.fixture
 def app(app, fake_clock):
-    app.extensions["sandbox"].extras["rate_limiter"].clock = fake_clock
+    app.extensions["opescare_sandbox"].extras["rate_limiter"].clock = fake_clock
     return add_probes(app)
 
 
@@ -134,7 +134,7 @@ def test_openeyes_and_controls_have_no_rate_limit_headers(client):
 
 
 def test_switched_off_means_no_headers_and_no_limit():
-    from sandbox import create_app
+    from opescare_sandbox import create_app
 
     app = add_probes(create_app({"TESTING": True, "IN_MEMORY": True, "RATE_LIMIT_ENABLED": False, "RATE_LIMIT": 1}))
     client = app.test_client()
@@ -146,7 +146,7 @@ def test_switched_off_means_no_headers_and_no_limit():
 
 
 def test_the_default_limit_is_200_per_minute():
-    from sandbox.config import load_config
+    from opescare_sandbox.config import load_config
 
     config = load_config({}, environ={})
     assert (config["RATE_LIMIT"], config["RATE_LIMIT_ENABLED"]) == (200, True)

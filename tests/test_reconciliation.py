@@ -7,11 +7,11 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from sandbox import create_app
-from sandbox.domain import clock
-from sandbox.domain.reconciliation import daily_reconciliation
-from sandbox.domain.tokens import hash_secret
-from sandbox.seed import build_world
+from opescare_sandbox import create_app
+from opescare_sandbox.domain import clock
+from opescare_sandbox.domain.reconciliation import daily_reconciliation
+from opescare_sandbox.domain.seed import build_world
+from opescare_sandbox.domain.tokens import hash_secret
 
 from .conftest import DEMO_CLIENT
 

@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from sandbox.domain import audit, clinical, clock
-from sandbox.domain.seeded_records import EMPTY, seeded_records
+from opescare_sandbox.domain import audit, clinical, clock
+from opescare_sandbox.domain.seeded_records import EMPTY, seeded_records
 
 JEAN, AMARA, DEMO = "OPC-2024-XK7T9", "CM-HID-7KQ9-MP42-X8D1", "OPC-2024-DEMO1"
 NOW = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)

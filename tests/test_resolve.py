@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from sandbox import create_app
-from sandbox.domain import clock, health_ids
+from opescare_sandbox import create_app
+from opescare_sandbox.domain import clock, health_ids
 
 from .conftest import DEMO_CLIENT
 

@@ -6,8 +6,8 @@ import jwt
 import pytest
 import requests
 
-from sandbox.domain import clock
-from sandbox.errors import InvalidClient
+from opescare_sandbox.domain import clock
+from opescare_sandbox.errors import InvalidClient
 
 VERIFY = "/api/v1/connect/patients/verify/CM-HID-7KQ9-MP42-X8D1"
 OPENEYES = "/api/v1/patient/search"

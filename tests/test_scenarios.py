@@ -8,8 +8,8 @@ import hmac
 
 import pytest
 
-from sandbox.domain import clock, health_ids
-from sandbox.seed import load_fixtures
+from opescare_sandbox.domain import clock, health_ids
+from opescare_sandbox.domain.seed import load_fixtures
 
 CATALOGUE = {s["name"]: s for s in load_fixtures("fixtures")["scenarios"]["scenarios"]}
 PERSONAS = load_fixtures("fixtures")["scenarios"]["patients"]

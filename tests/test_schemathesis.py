@@ -25,7 +25,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from sandbox import create_app
+from opescare_sandbox import create_app
 
 from .conftest import DEMO_CLIENT
 from .reliability_report import count
@@ -46,7 +46,7 @@ def fuzz_app():
     # Webhook delivery off: generated subscriptions point at arbitrary URLs; nothing may be sent or waited for.
     app = create_app({"TESTING": True, "IN_MEMORY": True, "RATE_LIMIT_ENABLED": False, "WEBHOOK_DELIVERY": False})
     yield app
-    app.extensions["sandbox"].extras["webhooks"].close()
+    app.extensions["opescare_sandbox"].extras["webhooks"].close()
 
 
 def credentials(app, case) -> dict[str, str]:
@@ -151,7 +151,7 @@ def test_every_sandbox_control_refuses_a_missing_admin_token():
             case.validate_response(response, checks=CHECKS)
             reached.setdefault(operation.label, set()).add("401")
     finally:
-        app.extensions["sandbox"].extras["webhooks"].close()
+        app.extensions["opescare_sandbox"].extras["webhooks"].close()
 
 
 def test_report_documented_statuses_reached():

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from sandbox.domain import health_ids
-from sandbox.seed import build_world
+from opescare_sandbox.domain import health_ids
+from opescare_sandbox.domain.seed import build_world
 
 FIXTURES = "fixtures"
 

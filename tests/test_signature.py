@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from sandbox.domain import deliveries
+from opescare_sandbox.domain import deliveries
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "webhook_receiver.py"
@@ -94,7 +94,7 @@ def test_readme_receiver_accepts_real_deliveries_and_refuses_forged_ones(client,
 
 def test_signature_timestamp_is_wall_clock_time_not_the_sandbox_clock(client, world, subscribe, example_server):
     """Receivers check `t` against their own clock, so a sandbox clock moved a day ahead must not leak into it."""
-    from sandbox.domain import clock
+    from opescare_sandbox.domain import clock
 
     created = subscribe(f"http://127.0.0.1:{example_server.server_port}/webhooks")
     example_server.RequestHandlerClass.secret = created["webhook_secret"]

@@ -10,9 +10,9 @@ import requests
 from flask import request
 from werkzeug.serving import make_server
 
-from sandbox import create_app
-from sandbox.errors import InvalidRequest
-from sandbox.simulation import Preferences, parse
+from opescare_sandbox import create_app
+from opescare_sandbox.errors import InvalidRequest
+from opescare_sandbox.runtime.simulation import Preferences, parse
 
 from .conftest import DEMO_CLIENT
 from .probes import CONNECT_PROBE, OPENEYES_PROBE, add_probes

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from sandbox import create_app
+from opescare_sandbox import create_app
 
 URL = "/sandbox/snapshots"
 NEW_PATIENT = {"health_id": "CM-HID-AAAA-AAAA-XXXX", "first_name": "Snap"}
@@ -100,7 +100,7 @@ def test_snapshots_belong_to_their_tenant(client):
 
 
 def test_a_tenant_keeps_a_bounded_number_of_snapshots(client, app):
-    app.extensions["sandbox"].extras["snapshots"].limit = 2
+    app.extensions["opescare_sandbox"].extras["snapshots"].limit = 2
     save(client, "one"), save(client, "two")
     response = save(client, "three")
     assert (response.status_code, response.json["error"]) == (422, "validation_failed")
@@ -110,7 +110,7 @@ def test_a_tenant_keeps_a_bounded_number_of_snapshots(client, app):
 def test_snapshots_survive_a_restart(tmp_path):
     config = {"TESTING": True, "DATA_DIR": str(tmp_path), "RATE_LIMIT_ENABLED": False}
     first = create_app(config)
-    world = first.extensions["sandbox"].store.world("ci")
+    world = first.extensions["opescare_sandbox"].store.world("ci")
     world["patients"].insert(NEW_PATIENT)
     saved = world.export_json()
     assert save(first.test_client(), "kept", tenant="ci").status_code == 201
@@ -122,13 +122,13 @@ def test_snapshots_survive_a_restart(tmp_path):
     assert restore(second, "kept", tenant="ci").status_code == 200
 
     third = create_app(config)  # the restored world itself was written back to disk
-    assert third.extensions["sandbox"].store.world("ci").export_json() == saved
+    assert third.extensions["opescare_sandbox"].store.world("ci").export_json() == saved
 
 
 def test_dropping_a_tenant_drops_its_snapshots(tmp_path):
     app = create_app({"TESTING": True, "DATA_DIR": str(tmp_path), "RATE_LIMIT_ENABLED": False})
     client = app.test_client()
     save(client, "gone", tenant="ci")
-    app.extensions["sandbox"].store.drop("ci")
+    app.extensions["opescare_sandbox"].store.drop("ci")
     assert not (tmp_path / "tenants" / "ci").exists()
     assert client.get(URL, headers={"X-Sandbox-Tenant": "ci"}).json["data"] == []

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from sandbox.persistence import TenantFiles
-from sandbox.seed import template
-from sandbox.store import World
-from sandbox.tables import TABLES
-from sandbox.worlds import WorldStore
+from opescare_sandbox.domain.seed import template
+from opescare_sandbox.storage.persistence import TenantFiles
+from opescare_sandbox.storage.store import World
+from opescare_sandbox.storage.tables import TABLES
+from opescare_sandbox.storage.worlds import WorldStore
 
 FIXTURES = "fixtures"
 

@@ -8,8 +8,10 @@ import shutil
 import pytest
 from tinydb import TinyDB
 
-from sandbox import create_app, seed, template_cache
-from sandbox.seed import build_world, load_or_build
+from opescare_sandbox import create_app
+from opescare_sandbox.domain import seed
+from opescare_sandbox.domain.seed import build_world, load_or_build
+from opescare_sandbox.storage import template_cache
 
 FIXTURES = "fixtures"
 SIZE = 300
@@ -92,7 +94,7 @@ def test_only_a_disk_backed_sandbox_caches_templates(tmp_path, in_memory):
     data = tmp_path / "data"
     app = create_app({"TESTING": True, "IN_MEMORY": in_memory, "DATA_DIR": str(data), "PATIENTS": 57, "SEED": 1234,
                       "WEBHOOK_DELIVERY": False})
-    app.extensions["sandbox"].store.world("default")
+    app.extensions["opescare_sandbox"].store.world("default")
     files = sorted(p.name for p in (data / "templates").glob("*.json")) if (data / "templates").exists() else []
     assert files == ([] if in_memory else [f"seed1234-n57-{template_cache.digest(app.config['FIXTURES_DIR'])}.json"])
 
@@ -100,7 +102,7 @@ def test_only_a_disk_backed_sandbox_caches_templates(tmp_path, in_memory):
 def test_an_app_restarted_on_a_cached_template_exports_the_same_bytes(tmp_path, monkeypatch):
     def export(**settings):
         app = create_app({"TESTING": True, "PATIENTS": 41, "SEED": 99, "WEBHOOK_DELIVERY": False, **settings})
-        return app.extensions["sandbox"].store.world("default").export_json()
+        return app.extensions["opescare_sandbox"].store.world("default").export_json()
 
     generated = export(DATA_DIR=str(tmp_path / "a"))
     seed._cached_template.cache_clear()  # a new process: only the file is left

@@ -7,10 +7,10 @@ import threading
 import pytest
 from flask import Blueprint
 
-from sandbox import create_app
-from sandbox.expiry import IdleSweeper
-from sandbox.seed import template
-from sandbox.worlds import WorldStore
+from opescare_sandbox import create_app
+from opescare_sandbox.domain.seed import template
+from opescare_sandbox.runtime.expiry import IdleSweeper
+from opescare_sandbox.storage.worlds import WorldStore
 
 CLINIC = "00000000-0000-0000-0000-100000000002"
 
@@ -107,9 +107,9 @@ def test_ttl_zero_never_sweeps(disk_store, ticking):
 @pytest.fixture
 def ttl_app(tmp_path, ticking):
     app = create_app({"TESTING": True, "DATA_DIR": str(tmp_path), "TENANT_TTL": 60, "RATE_LIMIT_ENABLED": False})
-    store = app.extensions["sandbox"].store
+    store = app.extensions["opescare_sandbox"].store
     store.monotonic = ticking
-    app.extensions["sandbox"].extras["sweeper"] = IdleSweeper(store, 60)
+    app.extensions["opescare_sandbox"].extras["sweeper"] = IdleSweeper(store, 60)
     probe = Blueprint("expiry_probe", __name__)
 
     @probe.post("/sandbox/test/expire-now")  # runs a sweep from inside a request of the caller's tenant

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from sandbox.domain import clock, tokens
+from opescare_sandbox.domain import clock, tokens
 
 VERIFY = "/api/v1/connect/patients/verify/CM-HID-7KQ9-MP42-X8D1"
 
@@ -71,7 +71,7 @@ def test_a_failed_check_is_not_remembered(client, get_token, decodes):
 
 
 def test_claims_handed_out_are_copies(app, world, get_token):
-    key, token = app.extensions["sandbox"].key, get_token()
+    key, token = app.extensions["opescare_sandbox"].key, get_token()
     tokens.verify_token(world, key, token, "default")["client_id"] = "someone_else"
     assert tokens.verify_token(world, key, token, "default")["client_id"] == "demo_dev_sandbox"
 

@@ -11,8 +11,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from sandbox import create_app
-from sandbox.domain import clock, deliveries, events
+from opescare_sandbox import create_app
+from opescare_sandbox.domain import clock, deliveries, events
 
 from .webhook_fixtures import WAIT
 
@@ -253,13 +253,13 @@ def test_pending_deliveries_resume_after_a_restart(tmp_path, receiver):
     client.post("/api/v1/connect/webhooks/subscriptions", headers={"Authorization": f"Bearer {token}"},
                 json={"callback_url": receiver.url(), "subscribed_events": ["patient.created"]})
     event = client.post(TRIGGER, json={"type": "patient.created"}).json
-    first.extensions["sandbox"].store.close()
+    first.extensions["opescare_sandbox"].store.close()
     second = create_app(config)
     try:
         (request,) = receiver.wait()
         assert request.json["id"] == event["id"]
     finally:
-        second.extensions["sandbox"].extras["webhooks"].close()
+        second.extensions["opescare_sandbox"].extras["webhooks"].close()
 
 
 def test_envelope_body_is_utf8_json_exactly_as_signed(client, receiver, subscribe):

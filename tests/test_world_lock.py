@@ -6,8 +6,8 @@ import threading
 
 import pytest
 
-from sandbox.store import World, WorldLock
-from sandbox.tables import TABLES
+from opescare_sandbox.storage.store import World, WorldLock
+from opescare_sandbox.storage.tables import TABLES
 
 
 @pytest.fixture

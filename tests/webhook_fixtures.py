@@ -75,7 +75,7 @@ def receiver():
 
 @pytest.fixture
 def dispatcher(app):
-    return app.extensions["sandbox"].extras["webhooks"]
+    return app.extensions["opescare_sandbox"].extras["webhooks"]
 
 
 @pytest.fixture

@@ -3,8 +3,8 @@
 from . import auth, consent, controls, inventory, openeyes, patients, reconciliation, records, webhooks
 
 # Registration order is the order of the tags in the OpenAPI document and the playground.
-# Sandbox controls live in several modules (controls_*.py, audit.py, webhook_controls.py) that all add
-# their routes to the one "Sandbox controls" blueprint, so the document has one tag for them.
+# Sandbox controls live in several modules (api/controls/) that all add their routes to the one
+# "Sandbox controls" blueprint, so the document has one tag for them.
 BLUEPRINTS = (
     auth.blp,
     patients.blp,

@@ -30,7 +30,7 @@ class Blueprint(flask_smorest.Blueprint):
     ARGUMENTS_PARSER = ArgumentsParser()
 
     def response(self, status_code, schema=None, **kwargs):
-        """flask-smorest's response, with the schema's dump compiled (sandbox.api.fastdump: same output, faster)."""
+        """flask-smorest's response, with the schema's dump compiled (opescare_sandbox.api.fastdump: same output, faster)."""
         return super().response(status_code, fastdump.install(resolve_schema_instance(schema) if schema else None),
                                 **kwargs)
 

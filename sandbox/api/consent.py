@@ -14,7 +14,7 @@ from ..schemas.consent import (
 )
 from .blueprint import DOC_PATIENT, PATIENT_WITHOUT_CONSENT, Blueprint
 from .context import world
-from .controls import admin_only
+from .controls.blueprint import admin_only
 from .security import bearer_claims, requires_token
 
 blp = Blueprint("Consent", __name__, description="A patient's consent to share records with your client")

@@ -8,7 +8,7 @@ from flask import current_app, g, request
 
 from ..domain.tokens import SigningKey
 from ..errors import InvalidRequest
-from ..worlds import DEFAULT_TENANT, WorldStore
+from ..storage.worlds import DEFAULT_TENANT, WorldStore
 
 TENANT_HEADER = "X-Sandbox-Tenant"
 
@@ -24,7 +24,7 @@ class Sandbox:
 
 
 def sandbox() -> Sandbox:
-    return current_app.extensions["sandbox"]
+    return current_app.extensions["opescare_sandbox"]
 
 
 def tenant() -> str:

@@ -18,11 +18,11 @@ from flask import Flask, current_app, g, request
 
 from ..domain import clock
 from ..errors import AdminTokenRequired, RateLimitExceeded
-from ..expiry import IdleSweeper
-from ..journal import Journals, body_excerpt, query_excerpt
-from ..ratelimit import RateLimiter
-from ..simulation import QUERY_PARAMETER, parse, simulated_error
-from ..snapshots import Snapshots
+from ..runtime.expiry import IdleSweeper
+from ..runtime.ratelimit import RateLimiter
+from ..runtime.simulation import QUERY_PARAMETER, parse, simulated_error
+from ..storage.journal import Journals, body_excerpt, query_excerpt
+from ..storage.snapshots import Snapshots
 from .context import sandbox, tenant, world
 
 log = logging.getLogger(__name__)
@@ -39,10 +39,10 @@ OPENEYES_BODIES = {401: "401 Unauthorized", 403: "403 Forbidden"}
 def register_hooks(app: Flask) -> None:
     """Create the per-app services the hooks and the controls share, and register the after/teardown hooks.
 
-    The before-request hooks of this module run in the one ordered pipeline of `sandbox.app`.
+    The before-request hooks of this module run in the one ordered pipeline of `opescare_sandbox.app`.
     """
     services = sandbox_services(app)
-    store = app.extensions["sandbox"].store
+    store = app.extensions["opescare_sandbox"].store
     store.drop_listeners.append(services["journals"].drop)
     limiter = services["rate_limiter"]
     if limiter is not None:
@@ -53,10 +53,10 @@ def register_hooks(app: Flask) -> None:
 
 
 def sandbox_services(app: Flask) -> dict:
-    extras = app.extensions["sandbox"].extras
-    settings, store = app.extensions["sandbox"].settings, app.extensions["sandbox"].store
+    extras = app.extensions["opescare_sandbox"].extras
+    settings, store = app.extensions["opescare_sandbox"].settings, app.extensions["opescare_sandbox"].store
     extras["journals"] = Journals(int(settings["JOURNAL_SIZE"]))
-    extras["snapshots"] = Snapshots(store)
+    extras["snapshots"] = Snapshots(store, now=clock.now_iso)
     extras["rate_limiter"] = RateLimiter(int(settings["RATE_LIMIT"])) if settings["RATE_LIMIT_ENABLED"] else None
     extras["sweeper"] = IdleSweeper(store, float(settings["TENANT_TTL"] or 0))
     return extras

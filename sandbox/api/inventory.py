@@ -16,7 +16,7 @@ from ..schemas.inventory import (
 )
 from .blueprint import FACILITY, Blueprint
 from .context import world
-from .controls import admin_only
+from .controls.blueprint import admin_only
 from .security import requires_token
 
 blp = Blueprint("Inventory", __name__, description="Pharmacy stock and blood bank inventory by facility")

@@ -28,6 +28,11 @@ def now(world) -> datetime:
     return from_ts(now_ts(world))
 
 
+def now_iso(world) -> str:
+    """The world's time as the wire's ISO-8601 text."""
+    return isoformat(now(world))
+
+
 def from_ts(timestamp: float) -> datetime:
     return datetime.fromtimestamp(timestamp, tz=UTC)
 

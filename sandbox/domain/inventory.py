@@ -11,6 +11,7 @@ from datetime import timedelta
 
 from ..errors import NotFound
 from . import clock
+from .anchor import ANCHOR_DATE, anchor_datetime, part_rng
 from .events import record_event
 from .lookup import facility_or_404
 
@@ -125,18 +126,12 @@ EXPIRING_SHARE = {"whole_blood": 0.2, "packed_cells": 0.15, "plasma": 0.02, "pla
 BULK_FORMS = ("tablet", "capsule", "dispersible tablet", "chewable tablet")
 
 
-def _seeding():
-    """sandbox.seed, imported late because it imports this module to list `seed_inventory` in SEEDERS."""
-    from .. import seed
-
-    return seed
-
 
 def seed_inventory(world, seed: int, patients: int, fixtures: dict) -> None:
     """Stock for every facility with a pharmacy or blood bank, each from its own random stream."""
     medicines = fixtures["essential_medicines"]["medicines"]
     for facility in fixtures["facilities"]["facilities"]:
-        rng = _seeding().part_rng(seed, f"inventory:{facility['facility_id']}")
+        rng = part_rng(seed, f"inventory:{facility['facility_id']}")
         if facility.get("has_pharmacy"):
             for medicine in medicines:
                 if facility["type"] == "hospital" or not medicine.get("hospital_only"):
@@ -149,7 +144,6 @@ def seed_inventory(world, seed: int, patients: int, fixtures: dict) -> None:
 
 
 def _seed_medicine(rng, facility: dict, medicine: dict) -> dict:
-    seeding = _seeding()
     roll = rng.random()
     bulk = (100, 3000) if medicine["form"] in BULK_FORMS else (11, 400)
     quantity = 0 if roll < 0.07 else rng.randint(1, LOW_STOCK_THRESHOLD) if roll < 0.17 else rng.randint(*bulk)
@@ -159,8 +153,8 @@ def _seed_medicine(rng, facility: dict, medicine: dict) -> dict:
         "facility_id": facility["facility_id"],
         **{k: medicine[k] for k in ("id", "medicine_name", "generic_name", "form", "strength")},
         "available_quantity": quantity,
-        "expiry_date": (seeding.ANCHOR_DATE + timedelta(days=rng.randint(365, 1095))).isoformat(),
-        "last_stock_update": seeding.anchor_datetime(rng.randint(1, 20), rng.randint(6 * 3600, 19 * 3600)),
+        "expiry_date": (ANCHOR_DATE + timedelta(days=rng.randint(365, 1095))).isoformat(),
+        "last_stock_update": anchor_datetime(rng.randint(1, 20), rng.randint(6 * 3600, 19 * 3600)),
     }
 
 
@@ -171,4 +165,4 @@ def _seed_blood(rng, facility: dict, group: str, component: str, scale: int) -> 
     expiring = sum(rng.random() < EXPIRING_SHARE[component] for _ in range(units))
     return {"facility_id": facility["facility_id"], "id": blood_item_id(group, component), "blood_group": group,
             "component": component, "available_units": units, "expiring_within_7_days": expiring,
-            "last_stock_update": _seeding().anchor_datetime(rng.randint(1, 3), rng.randint(0, 86_399))}
+            "last_stock_update": anchor_datetime(rng.randint(1, 3), rng.randint(0, 86_399))}

@@ -16,7 +16,7 @@ from ..errors import (
     SandboxError,
     ValidationFailed,
 )
-from ..tables import patient_match_key
+from ..storage.tables import patient_match_key
 from . import audit, clock, health_ids
 from .events import record_event
 from .lookup import find_patient, patient_or_404

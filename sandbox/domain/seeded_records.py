@@ -14,8 +14,8 @@ import random
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from ..seed import ANCHOR_DATE
 from . import clinical
+from .anchor import ANCHOR_DATE
 from .clock import isoformat
 
 SEEDED_SOURCES = ("seed", "documentation", "scenario")  # patients created through the API start with no history

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from flask.views import MethodView
 
-from ..domain import deliveries, webhooks
-from ..schemas.common import ErrorSchema
-from ..schemas.webhooks import (
+from ...domain import deliveries, webhooks
+from ...schemas.common import ErrorSchema
+from ...schemas.webhooks import (
     DeliveriesQuerySchema,
     DeliveriesReportSchema,
     EventSchema,
     RetryPendingSchema,
     TriggerRequestSchema,
 )
-from .context import sandbox, tenant, world
-from .controls import admin_only, blp
+from ..context import sandbox, tenant, world
+from .blueprint import admin_only, blp
 
 
 @blp.route("/webhooks/deliveries")

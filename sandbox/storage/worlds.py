@@ -18,7 +18,7 @@ log = logging.getLogger(__name__)
 TENANT_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 DEFAULT_TENANT = "default"
 
-# (seed, patients) -> a frozen template world. Supplied by sandbox.seed; the store never imports it.
+# (seed, patients) -> a frozen template world. Supplied by domain.seed; the store never imports it.
 TemplateSource = Callable[[int, int], World]
 
 

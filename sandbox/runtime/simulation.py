@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .errors import InvalidRequest, SandboxError, for_status
+from ..errors import InvalidRequest, SandboxError, for_status
 
 QUERY_PARAMETER = "__sandbox_prefer"
 DEFAULT_MAX_DELAY_MS = 10_000

@@ -12,23 +12,21 @@ import contextlib
 import functools
 import gc
 import json
-import random
 import threading
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import timedelta
 from pathlib import Path
 
-from . import template_cache
-from .domain import health_ids
-from .domain.clock import isoformat
-from .domain.inventory import seed_inventory
-from .domain.openeyes_seed import seed_openeyes
-from .domain.patients import seed_legacy_health_ids
-from .domain.reconciliation import seed_reconciliation
-from .domain.tokens import hash_secret
-from .store import World
-from .tables import TABLES, patient_match_key
+from ..storage import template_cache
+from ..storage.store import World
+from ..storage.tables import TABLES, patient_match_key
+from . import health_ids
+from .anchor import ANCHOR_DATE, anchor_datetime, part_rng  # noqa: F401 (re-exported)
+from .inventory import seed_inventory
+from .openeyes_seed import seed_openeyes
+from .patients import seed_legacy_health_ids
+from .reconciliation import seed_reconciliation
+from .tokens import hash_secret
 
-ANCHOR_DATE = date(2026, 1, 1)
 BLOOD_TYPES = (("O+", 47), ("A+", 23), ("B+", 18), ("AB+", 4), ("O-", 3), ("A-", 2), ("B-", 2), ("AB-", 1))
 ALLERGENS = ("Penicillin", "Sulfonamides", "Aspirin", "Ibuprofen", "Chloroquine", "Codeine", "Latex", "Peanuts")
 OTHER_COUNTRIES = ("NG", "GA", "TD", "CF", "CG")
@@ -40,14 +38,8 @@ def load_fixtures(directory: str) -> dict:
     return {path.stem: json.loads(path.read_text(encoding="utf-8")) for path in sorted(Path(directory).glob("*.json"))}
 
 
-def part_rng(seed: int, part: str) -> random.Random:
-    """The random stream of one part of the world (string seeds hash with SHA-512: stable everywhere)."""
-    return random.Random(f"{seed}:{part}")
 
 
-def anchor_datetime(days_before: int, seconds: int = 0) -> str:
-    moment = datetime.combine(ANCHOR_DATE, time(), tzinfo=UTC) - timedelta(days=days_before)
-    return isoformat(moment + timedelta(seconds=seconds))
 
 
 def build_world(seed: int, patients: int, fixtures_dir: str) -> World:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from flask.views import MethodView
 
-from ..domain import scenarios
-from ..schemas.scenarios import ScenarioListSchema
-from ..seed import load_fixtures
-from .context import sandbox
-from .controls import admin_only, blp
+from ...domain import scenarios
+from ...domain.seed import load_fixtures
+from ...schemas.scenarios import ScenarioListSchema
+from ..context import sandbox
+from .blueprint import admin_only, blp
 
 
 @blp.route("/scenarios")

@@ -11,11 +11,11 @@ save, experiment, reset or restore as often as you like. Saving under an existin
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from .domain import clock
-from .errors import InvalidRequest, SnapshotNotFound, ValidationFailed
+from ..errors import InvalidRequest, SnapshotNotFound, ValidationFailed
 from .persistence import read_state, write_state
 from .worlds import WorldStore
 
@@ -38,8 +38,9 @@ class Snapshot:
 class Snapshots:
     """Every tenant's snapshots, loaded from disk on first use and kept in memory."""
 
-    def __init__(self, store: WorldStore, limit: int = MAX_SNAPSHOTS):
-        self.store, self.limit = store, limit
+    def __init__(self, store: WorldStore, now: Callable[[object], str], limit: int = MAX_SNAPSHOTS):
+        """`now(world)`: the world's time as ISO-8601 text (the domain's sandbox clock; storage has no clock)."""
+        self.store, self.now, self.limit = store, now, limit
         self._saved: dict[str, dict[str, Snapshot]] = {}
         self._lock = threading.RLock()
         store.drop_listeners.append(self.forget)
@@ -54,7 +55,7 @@ class Snapshots:
             if name not in saved and len(saved) >= self.limit:
                 raise ValidationFailed(f"A tenant keeps at most {self.limit} snapshots; overwrite one instead.")
             meta = world.template.meta
-            snapshot = Snapshot(name, clock.isoformat(clock.now(world)), meta["seed"], meta["patients"],
+            snapshot = Snapshot(name, self.now(world), meta["seed"], meta["patients"],
                                 world.own_state())
             replaced = name in saved
             saved[name] = snapshot

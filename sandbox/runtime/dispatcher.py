@@ -28,8 +28,9 @@ from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from http.client import HTTPException
 
-from . import __version__, outbound
-from .domain import deliveries, webhooks
+from ..domain import deliveries, webhooks
+from ..version import __version__
+from . import outbound
 
 log = logging.getLogger(__name__)
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from flask.views import MethodView
 
-from ..domain import clock
-from ..schemas.common import ErrorSchema
-from ..schemas.controls import ClockRequestSchema, ClockSchema
-from .context import world
-from .controls import admin_only, blp
+from ...domain import clock
+from ...schemas.common import ErrorSchema
+from ...schemas.controls import ClockRequestSchema, ClockSchema
+from ..context import world
+from .blueprint import admin_only, blp
 
 
 @blp.route("/clock")

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from flask.views import MethodView
 
-from ..schemas.common import ErrorSchema
-from ..schemas.controls import JournalQuerySchema, JournalSchema
-from .context import sandbox, tenant
-from .controls import admin_only, blp
+from ...schemas.common import ErrorSchema
+from ...schemas.controls import JournalQuerySchema, JournalSchema
+from ..context import sandbox, tenant
+from .blueprint import admin_only, blp
 
 
 @blp.route("/requests")

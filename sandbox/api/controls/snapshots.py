@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from flask.views import MethodView
 
-from ..schemas.common import ErrorSchema
-from ..schemas.controls import (
+from ...schemas.common import ErrorSchema
+from ...schemas.controls import (
     RestoredSnapshotSchema,
     SavedSnapshotSchema,
     SnapshotListSchema,
     SnapshotRequestSchema,
 )
-from .blueprint import path_example
-from .context import sandbox, tenant
-from .controls import admin_only, blp
+from ..blueprint import path_example
+from ..context import sandbox, tenant
+from .blueprint import admin_only, blp
 
 
 def snapshots():

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from flask.views import MethodView
 
-from ..domain import clients
-from ..schemas.common import ErrorSchema
-from ..schemas.controls import (
+from ...domain import clients
+from ...schemas.common import ErrorSchema
+from ...schemas.controls import (
     ClientListSchema,
     ClientRequestSchema,
     CreatedClientSchema,
 )
-from .context import world
-from .controls import admin_only, blp
+from ..context import world
+from .blueprint import admin_only, blp
 
 
 @blp.route("/clients")

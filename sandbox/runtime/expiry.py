@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 
-from .worlds import DEFAULT_TENANT, WorldStore
+from ..storage.worlds import DEFAULT_TENANT, WorldStore
 
 MAX_SWEEP_INTERVAL = 30.0
 
