@@ -70,7 +70,7 @@ def test_unknown_facility_is_404(client):
 
 
 @pytest.mark.parametrize("body,field", [
-    ({"facility_id": CLINIC}, "scopes"), ({"scopes": []}, "facility_id"),
+    ({"facility_id": CLINIC}, "scopes"), ({"scopes": [], "facility_id": ""}, "facility_id"),
     ({"scopes": ["root:everything"], "facility_id": CLINIC}, "scopes"),
     ({"scopes": "patient:read", "facility_id": CLINIC}, "scopes"),
     ({"scopes": [], "facility_id": CLINIC, "client_id": "a b"}, "client_id"),
@@ -103,3 +103,13 @@ def test_the_journal_never_shows_the_secret(client):
     token_response(client, "ci_j", "ci_secret_2026")
     text = str(client.get("/sandbox/requests").json)
     assert "ci_secret_2026" not in text and "[redacted]" in text
+
+
+def test_only_scopes_is_enough_and_the_facility_is_the_demo_clients(client):
+    response = client.post(URL, json={"scopes": ["pharmacy:stock:read"]})
+    assert response.status_code == 201, response.json
+    assert response.json["facility_id"] == "00000000-0000-0000-0000-100000000001"
+    token = client.post("/api/v1/connect/auth/token", json={
+        "grant_type": "client_credentials", "client_id": response.json["client_id"],
+        "client_secret": response.json["client_secret"]}).json
+    assert token["scope"] == "pharmacy:stock:read"

@@ -17,11 +17,14 @@ KNOWN_SCOPES = (
 )
 
 
-def create_client(world, scopes: list[str], facility_id: str, client_id: str | None = None,
+DEFAULT_FACILITY = "00000000-0000-0000-0000-100000000001"  # the demo client's (Demo Central Hospital)
+
+
+def create_client(world, scopes: list[str], facility_id: str | None = None, client_id: str | None = None,
                   client_secret: str | None = None, name: str | None = None) -> dict:
     """Store a new client (only the secret's SHA-256) and return it with its secret, shown this once."""
     with world.transaction():
-        facility = facility_or_404(world, facility_id)
+        facility = facility_or_404(world, facility_id or DEFAULT_FACILITY)
         sequence = world.next_sequence("client")
         client_id = client_id or f"sandbox_client_{sequence:04d}"
         if world["clients"].first("client_id", client_id) is not None:

@@ -143,8 +143,9 @@ class ClientRequestSchema(RequestSchema):
     client_secret = ma.fields.String(validate=ma.validate.Length(min=8, max=256),
                                      metadata={"description": "Generated when absent.", "example": "ci_secret_2026"})
     scopes = ma.fields.List(ma.fields.String(), required=True, metadata={"example": ["pharmacy:stock:read"]})
-    facility_id = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=64),
-                                   metadata={"example": "00000000-0000-0000-0000-100000000002"})
+    facility_id = ma.fields.String(validate=ma.validate.Length(min=1, max=64),
+                                   metadata={"description": "Default: the demo client's facility (Demo Central Hospital).",
+                                             "example": "00000000-0000-0000-0000-100000000002"})
     name = ma.fields.String(validate=ma.validate.Length(min=1, max=200), metadata={"example": "CI scope tests"})
 
     @ma.validates("scopes")

@@ -31,5 +31,5 @@ class Clients(MethodView):
     @admin_only
     def post(self, body):
         """Create client credentials (the secret is shown only in this response)."""
-        return clients.create_client(world(), body["scopes"], body["facility_id"], body.get("client_id"),
+        return clients.create_client(world(), body["scopes"], body.get("facility_id"), body.get("client_id"),
                                      body.get("client_secret"), body.get("name"))
