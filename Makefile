@@ -51,7 +51,15 @@ $(WRK):
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; \
 	else echo "The benchmarks need wrk: sudo apt-get install wrk"; exit 1; fi
 
-bench: install $(WRK)
+# The peers (bench/peers.py): WireMock's jar runs on Debian's JRE; json-server and Prism come from npm.
+JAVA ?= /usr/bin/java
+NPM  ?= /usr/bin/npm
+$(JAVA) $(NPM):
+	@if [ "$$(id -u)" = 0 ]; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq default-jre-headless nodejs npm >/dev/null; \
+	else echo "The benchmark's peers need Java and npm: sudo apt-get install default-jre-headless nodejs npm"; exit 1; fi
+
+bench: install $(WRK) $(JAVA) $(NPM)
 	$(PY) bench/run.py
 
 lint: install-test

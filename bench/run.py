@@ -6,6 +6,7 @@ Parts (each figure a median of repeated runs, measured in this run next to its r
   2. reset.py      reset at the default size and at 100k   (targets only)
   3. load.py       wrk, 16 connections, read and write mix vs hello-world on the same server
   4. scale.py      1k / 10k / 100k lookups, RSS, build     vs stock TinyDB on the same patients
+  5. peers.py      the verify path, wrk -t2 -c16            vs WireMock, json-server, Prism, Flask hello-world
 `python bench/run.py --quick` runs everything once, shorter (a smoke test, not figures to publish).
 """
 
@@ -27,11 +28,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import coldstart  # noqa: E402
 import load  # noqa: E402
+import peers  # noqa: E402
 import reset  # noqa: E402
 import scale  # noqa: E402
 from common import BENCH, ROOT  # noqa: E402
 
-PARTS = ("coldstart", "reset", "load", "scale")
+PARTS = ("coldstart", "reset", "load", "scale", "peers")
 
 
 def machine() -> dict:
@@ -80,6 +82,8 @@ def run_part(part: str, data: str, runs: int | None, quick: bool) -> dict:
         return load.run(runs=runs or 3, seconds=2 if quick else 5)
     if part == "scale":
         return scale.run(runs=runs or 3, data=data)
+    if part == "peers":
+        return peers.run(runs=1, seconds=2 if quick else 5)
     raise SystemExit(f"unknown part {part!r}")
 
 
@@ -107,6 +111,10 @@ def _coldstart_rows(c: dict) -> list[str]:
             value = c[f"{mode}_{endpoint}_s"]
             rows.append(_row(f"cold start → first 200, {what}, {label}", f"{value:.2f} s", ref, "≤ 0.6 s", value <= 0.6))
     return rows
+
+
+def _peers_rows(r: dict) -> list[str]:
+    return peers.rows(r)
 
 
 def _reset_rows(r: dict) -> list[str]:
