@@ -106,6 +106,10 @@ def blocks_of(document: Path) -> list[Block]:
     return found
 
 
+def is_pytest_file(block: Block) -> bool:
+    return block.lang == "python" and re.search(r"^def test_", block.text, flags=re.MULTILINE) is not None
+
+
 def all_blocks() -> list[Block]:
     return [block for document in DOCUMENTS for block in blocks_of(document)]
 
@@ -216,28 +220,37 @@ class Server:
 
 
 class Session:
-    """One document's shell variables (a file of `export -p`) and python namespace."""
+    """One document's server (started for its first block that needs one), shell variables and python namespace."""
 
-    def __init__(self, workdir: Path, url: str):
-        self.workdir, self.url = workdir, url
+    def __init__(self, workdir: Path, url: str | None = None):
+        self.workdir, self.url, self.server = workdir, url, None
         self.state = workdir / ".shell-state"
         self.namespace: dict = {"__name__": "__docs__"}
+        self.pytest_output: str | None = None
         self.env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
 
-    def rewrite(self, text: str) -> str:
-        return text.replace(BASE_URL, self.url)
+    def close(self) -> None:
+        if self.server is not None:
+            self.server.close()
+
+    def base_url(self) -> str:
+        if self.url is None:
+            self.server = Server(self.workdir / "server.log")
+            self.url = self.server.url
+        return self.url
 
     def run(self, block: Block) -> str:
-        """The block's standard output; a failing block fails the test with what it printed."""
-        code = self.rewrite(block.text)
+        """The block's standard output (the server's address written back as 8080); a failing block fails the test."""
+        if is_pytest_file(block):
+            return self.run_pytest(block.document)  # the plugin's own in-process sandbox: no server
+        url = self.base_url()
+        code = block.text.replace(BASE_URL, url)
         if block.lang == "sh":
-            return self.run_sh(block, code)
-        if re.search(r"^def test_", code, flags=re.MULTILINE):
-            return self.run_pytest(block, code)
+            return self.run_sh(block, code).replace(url, BASE_URL)
         stdout = io.StringIO()
         with contextlib.redirect_stdout(stdout):
             exec(compile(code, block.where, "exec"), self.namespace)  # noqa: S102 - the documentation's own example
-        return stdout.getvalue()
+        return stdout.getvalue().replace(url, BASE_URL)
 
     def run_sh(self, block: Block, code: str) -> str:
         script = (f"set -euo pipefail\nset -a\nif [ -f '{self.state}' ]; then source '{self.state}'; fi\n"
@@ -248,15 +261,26 @@ class Session:
             pytest.fail(f"{block.where}: exit {done.returncode}\n{done.stdout}\n{done.stderr}", pytrace=False)
         return done.stdout
 
-    def run_pytest(self, block: Block, code: str) -> str:
-        path = self.workdir / f"test_block_{block.line}.py"
-        path.write_text(code, encoding="utf-8")
-        env = {k: v for k, v in self.env.items() if not k.startswith("SANDBOX_")}
-        done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", path.name],
-                              cwd=self.workdir, env=env, capture_output=True, text=True, timeout=120)
-        if done.returncode != 0:
-            pytest.fail(f"{block.where}: pytest failed\n{done.stdout}\n{done.stderr}", pytrace=False)
-        return done.stdout
+    def run_pytest(self, document: Path) -> str:
+        """Every pytest-file block of the document, in one pytest run (once per document; they share no state).
+
+        Only the sandbox plugin is loaded, by its entry-point name (`-p opescare_sandbox`): autoloading every
+        installed plugin (hypothesis, schemathesis, playwright) would triple the run's time.
+        """
+        if self.pytest_output is None:
+            files = []
+            for block in blocks_of(document):
+                if is_pytest_file(block):
+                    files.append(f"test_{document.stem.replace('-', '_')}_line_{block.line}.py")
+                    (self.workdir / files[-1]).write_text(block.text, encoding="utf-8")
+            env = {k: v for k, v in self.env.items() if not k.startswith("SANDBOX_")} | {"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
+            done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "opescare_sandbox",
+                                   *files], cwd=self.workdir, env=env, capture_output=True, text=True, timeout=120)
+            if done.returncode != 0:
+                pytest.fail(f"{document.name}: its test files failed (named after their line)\n{done.stdout}\n{done.stderr}",
+                            pytrace=False)
+            self.pytest_output = done.stdout
+        return self.pytest_output
 
 
 def describe_mismatch(block: Block, actual: str) -> str:
@@ -269,16 +293,14 @@ def test_document_examples_run_and_print_what_they_show(document, tmp_path):
     runnable = [block for block in blocks_of(document) if block.lang in RUNNABLE]
     if not runnable:
         pytest.skip("no runnable block")
-    server = Server(tmp_path / "server.log")
+    session = Session(tmp_path)
     try:
-        session = Session(tmp_path, server.url)
         for block in runnable:
             actual = session.run(block)
-            actual = actual.replace(server.url, BASE_URL)
             if block.expected is not None and not output_matches(block.expected, actual):
                 pytest.fail(describe_mismatch(block, actual), pytrace=False)
     finally:
-        server.close()
+        session.close()
 
 
 # -- what keeps the convention honest -----------------------------------------------------------------------
@@ -367,5 +389,5 @@ def test_a_wrong_output_fails_the_document(tmp_path):
     document = tmp_path / "doc.md"
     document.write_text("```sh\necho '{\"status\": \"ok\"}'\n```\n\n```json\n{\"status\": \"down\"}\n```\n")
     [block] = blocks_of(document)
-    actual = Session(tmp_path, BASE_URL).run(block)
+    actual = Session(tmp_path, url=BASE_URL).run(block)
     assert json.loads(actual) == {"status": "ok"} and not output_matches(block.expected, actual)
