@@ -1,14 +1,16 @@
 """The documentation is tested: every example of README.md and docs/*.md runs, in document order, on a fresh server.
 
 Each document gets its own `opescare-sandbox serve --in-memory --port <free port>` (default settings otherwise,
-rate limit included, as `make run` gives), and `http://127.0.0.1:8080` in its blocks is rewritten to that server.
+rate limit included, as `make run` gives), started for its first block that mentions `http://127.0.0.1:8080`;
+that address is rewritten to the server's in the block, and back in what the block prints.
 
 How a document's code fences are read:
 - ```sh      runs in bash (`set -euo pipefail`). The sh blocks of one document share their variables (each
              block's variables are exported and handed to the next), so `TOKEN=$(...)` carries over.
 - ```python  runs in this process; the python blocks of one document share one namespace. A python block that
-             holds `def test_` is a pytest file instead: written to a temporary directory and run with
-             `python -m pytest` (the plugin provides the fixtures); it must pass.
+             holds `def test_` is a pytest file instead: a document's test files are written to a temporary
+             directory and run in one `python -m pytest -p opescare_sandbox` (the plugin provides the fixtures;
+             other plugins are not autoloaded, for speed); they must pass.
 - ```json / ```text right after a sh or python block (nothing but blank lines between) is that block's
              expected standard output:
   - json: one or more JSON values, in order (a body and then the status `curl -w '%{http_code}\\n'` prints is two
@@ -56,7 +58,6 @@ CONSOLE_BLOCKS = {
     "make run": "starts a server on port 8080 and blocks (the suite starts its own)",
     "make test": "the whole suite",
     "make bench": "minutes of load, and installs wrk",
-    "make spec": "rewrites openapi.yaml",
     "opescare-sandbox serve --admin-token \"$SANDBOX_ADMIN_TOKEN\"": "a second server that blocks",
     "docker build -t opescare-sandbox .": "no Docker engine here",
     "pip install opescare-sandbox": "installs into the caller's environment",
@@ -392,6 +393,37 @@ def test_json_comparison(expected, actual, matches):
 ])
 def test_text_comparison(expected, actual, matches):
     assert output_matches(Block(ROOT, 0, "text", expected), actual) is matches
+
+
+def test_a_failing_test_file_fails_the_document(tmp_path):
+    document = tmp_path / "doc.md"
+    document.write_text("```python\ndef test_resolve(sandbox):\n    assert sandbox.get('/sandbox/health').status_code == 500\n```\n")
+    [block] = blocks_of(document)
+    with pytest.raises(pytest.fail.Exception, match="1 failed"):
+        Session(tmp_path, url=BASE_URL).run(block)
+
+
+def github_anchor(heading: str) -> str:
+    """The id GitHub gives a heading: lower case, punctuation dropped, spaces to hyphens."""
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+def test_links_between_the_documents_lead_to_a_file_and_a_heading():
+    broken = []
+    for document in DOCUMENTS:
+        text = document.read_text(encoding="utf-8")
+        for target, anchor in re.findall(r"\]\(((?!https?:|#)[^)#\s]*)(?:#([^)\s]*))?\)", text):
+            path = (document.parent / target).resolve()
+            if target == "docs/architecture.md" or path == ROOT / "docs" / "architecture.md":
+                continue  # written by someone else, in parallel
+            if not path.exists():
+                broken.append(f"{document.name}: {target}")
+            elif anchor and anchor not in {github_anchor(h) for h in re.findall(r"^#+ (.*)$", path.read_text(), re.M)}:
+                broken.append(f"{document.name}: {target}#{anchor}")
+        for anchor in re.findall(r"\]\(#([^)\s]*)\)", text):
+            if anchor not in {github_anchor(h) for h in re.findall(r"^#+ (.*)$", text, re.M)}:
+                broken.append(f"{document.name}: #{anchor}")
+    assert broken == []
 
 
 def test_a_wrong_output_fails_the_document(tmp_path):
