@@ -347,6 +347,21 @@ def test_the_configuration_page_names_every_setting_and_every_serve_flag():
     assert [flag for flag in flags if f"`{flag}`" not in text] == []
 
 
+def test_the_readme_table_has_every_route_of_the_app():
+    """Method and path of every route of the real app, asset folders aside, are a row of the README's table."""
+    from opescare_sandbox import create_app
+
+    app = create_app({"IN_MEMORY": True, "WEBHOOK_DELIVERY": False})
+    routes = {(method, re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule))
+              for rule in app.url_map.iter_rules() for method in rule.methods - {"HEAD", "OPTIONS"}
+              if "<path:" not in rule.rule and rule.rule != "/docs/"}
+    table = set()
+    for methods, paths in re.findall(r"^\| ([A-Z, ]+) \| (`[^|]*`) \|", (ROOT / "README.md").read_text(encoding="utf-8"), re.M):
+        for path in re.findall(r"`([^`?]+)[^`]*`", paths):
+            table |= {(method.strip(), path) for method in methods.split(",")}
+    assert sorted(routes - table) == [] and sorted(table - routes) == []
+
+
 def test_readme_stays_short():
     assert len((ROOT / "README.md").read_text(encoding="utf-8").splitlines()) <= 300
 
