@@ -228,7 +228,9 @@ class Session:
         self.state = workdir / ".shell-state"
         self.namespace: dict = {"__name__": "__docs__"}
         self.pytest_output: str | None = None
-        self.env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
+        # The reader's defaults, whatever the developer running the suite has set.
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith("SANDBOX_")} | {
+            "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
 
     def close(self) -> None:
         if self.server is not None:
@@ -244,7 +246,9 @@ class Session:
         """The block's standard output (the server's address written back as 8080); a failing block fails the test."""
         if is_pytest_file(block):
             return self.run_pytest(block.document)  # the plugin's own in-process sandbox: no server
-        url = self.base_url() if BASE_URL in block.text else BASE_URL  # a block that calls no server starts none
+        if BASE_URL in block.text:  # a document whose blocks call no server starts none
+            self.base_url()
+        url = self.url or BASE_URL
         code = block.text.replace(BASE_URL, url)
         if block.lang == "sh":
             return self.run_sh(block, code).replace(url, BASE_URL)
@@ -274,7 +278,7 @@ class Session:
                 if is_pytest_file(block):
                     files.append(f"test_{document.stem.replace('-', '_')}_line_{block.line}.py")
                     (self.workdir / files[-1]).write_text(block.text, encoding="utf-8")
-            env = {k: v for k, v in self.env.items() if not k.startswith("SANDBOX_")} | {"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
+            env = self.env | {"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
             done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "opescare_sandbox",
                                    *files], cwd=self.workdir, env=env, capture_output=True, text=True, timeout=120)
             if done.returncode != 0:
