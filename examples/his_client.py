@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 
 import requests
-from webhook_receiver import verify_signature  # the README's receiver: one signature check, not two
+from webhook_receiver import verify_signature  # the receiver docs/webhooks.md shows: one signature check, not two
 
 API = "/api/v1/connect"
 SIGNATURE_HEADER = "X-OpesCare-Signature"

@@ -1,4 +1,4 @@
-"""The README's plugin example, CI job and Dockerfile stay true: compared with the files and the CLI, and run."""
+"""The docs' plugin example, CI job and Dockerfile stay true: compared with the files and the CLI, and run."""
 
 from __future__ import annotations
 
@@ -19,11 +19,8 @@ import yaml
 from opescare_sandbox.cli import serve
 
 ROOT = Path(__file__).resolve().parent.parent
-README = (ROOT / "README.md").read_text(encoding="utf-8")
-
-
-def section(title: str) -> str:
-    return README.split(f"\n## {title}\n", 1)[1].split("\n## ", 1)[0]
+CI_DOC = (ROOT / "docs" / "ci.md").read_text(encoding="utf-8")
+PLUGIN_DOC = (ROOT / "docs" / "pytest-plugin.md").read_text(encoding="utf-8")
 
 
 def serve_flags(argv: list[str]) -> dict:
@@ -38,8 +35,8 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def test_readme_plugin_example_is_the_example_file_verbatim():
-    blocks = re.findall(r"```python\n(.*?)```", section("pytest plugin"), flags=re.DOTALL)
+def test_the_plugin_docs_example_is_the_example_file_verbatim():
+    blocks = re.findall(r"```python\n(.*?)```", PLUGIN_DOC, flags=re.DOTALL)
     assert (ROOT / "examples" / "test_quickstart.py").read_text(encoding="utf-8") in blocks
 
 
@@ -50,7 +47,7 @@ def test_setup_cfg_registers_the_plugin_and_runs_the_examples():
 
 
 def ci_start_step() -> dict:
-    [block] = re.findall(r"```yaml\n(.*?)```", section("Use it in CI"), flags=re.DOTALL)
+    [block] = re.findall(r"```yaml\n(.*?)```", CI_DOC, flags=re.DOTALL)
     steps = yaml.safe_load(block)["jobs"]["integration"]["steps"]
     return next(step for step in steps if "opescare-sandbox serve" in step.get("run", ""))
 
@@ -64,7 +61,7 @@ def test_ci_job_serve_command_uses_real_flags_and_polls_its_own_port():
 
 
 def test_ci_job_start_step_brings_a_server_up(tmp_path):
-    """Runs the README's step itself (on a free port instead of 8080), then stops the server it started."""
+    """Runs the documented step itself (on a free port instead of 8080), then stops the server it started."""
     port = free_port()
     script = ci_start_step()["run"].replace("8080", str(port))
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
@@ -103,8 +100,15 @@ def test_docker_context_leaves_out_local_state(ignored):
     assert ignored in (ROOT / ".dockerignore").read_text(encoding="utf-8").split()
 
 
-def test_readme_says_the_dockerfile_is_untested_here():
-    assert "The Dockerfile is **untested here**" in section("Use it in CI")
+def test_the_ci_docs_say_the_dockerfile_is_untested_here():
+    assert "The Dockerfile is **untested here**" in CI_DOC
+
+
+def test_the_ci_docs_quote_the_dockerfile_as_it_is():
+    docker = dockerfile()
+    assert docker["FROM"] == ["python:3.11-slim"] and "`python:3.11-slim`" in CI_DOC
+    assert f"`{' '.join(json.loads(docker['CMD'][0]))}`" in CI_DOC
+    assert "HEALTHCHECK" in CI_DOC and "/sandbox/health" in docker["HEALTHCHECK"][0]
 
 
 def test_a_wheel_ships_every_fixture_file():

@@ -1,4 +1,4 @@
-"""X-OpesCare-Signature: the HMAC over "<t>." + the exact body bytes, and the README's receiver that checks it."""
+"""X-OpesCare-Signature: the HMAC over "<t>." + the exact body bytes, and the documented receiver that checks it."""
 
 from __future__ import annotations
 
@@ -42,9 +42,9 @@ def test_envelope_is_the_documented_shape_serialised_compactly():
         b'"delivery_attempt":3}}')
 
 
-def test_readme_receiver_is_the_example_file_verbatim():
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    blocks = re.findall(r"```python\n(.*?)```", readme, flags=re.DOTALL)
+def test_the_webhooks_page_shows_the_example_receiver_verbatim():
+    page = (ROOT / "docs" / "webhooks.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```python\n(.*?)```", page, flags=re.DOTALL)
     assert EXAMPLE.read_text(encoding="utf-8") in blocks
 
 
@@ -69,7 +69,7 @@ def test_example_verifier(header, body, now, ok):
 
 @pytest.fixture
 def example_server():
-    """The README's receiver class served on a free port; its secret is set per test."""
+    """The documented receiver class served on a free port; its secret is set per test."""
     handler = type("Handler", (load_example().WebhookReceiver,), {"log_message": lambda *a: None})
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     server.daemon_threads = True
@@ -80,7 +80,7 @@ def example_server():
 
 
 @pytest.mark.parametrize("right_secret, status, code", [(True, "delivered", 204), (False, "pending", 400)])
-def test_readme_receiver_accepts_real_deliveries_and_refuses_forged_ones(client, subscribe, example_server,
+def test_example_receiver_accepts_real_deliveries_and_refuses_forged_ones(client, subscribe, example_server,
                                                                           right_secret, status, code):
     url = f"http://127.0.0.1:{example_server.server_port}/webhooks"
     created = subscribe(url)
