@@ -121,13 +121,13 @@ class SandboxApp:
 
     def requests(self, tenant: str = DEFAULT_TENANT, **filters) -> list[dict]:
         """The tenant's request journal, oldest first, filtered (method, path: exact or `prefix*`, status)."""
-        entries = list(self.services.extras["journals"](tenant).entries)
-        return testing_journal.select(entries, **filters)
+        entries = self.services.extras["journals"](tenant).query()  # under the journal's lock, newest first
+        return testing_journal.select(entries[::-1], **filters)
 
     def exchange(self) -> str:
         """This test's requests, events and deliveries, every tenant: the failure report's section."""
         tenants = self.store.tenants()
-        journals = {t: list(self.services.extras["journals"](t).entries) for t in tenants}
+        journals = {t: self.services.extras["journals"](t).query()[::-1] for t in tenants}
         events = {t: list(reversed(deliveries.report(self.world(t), limit=50))) for t in tenants}
         return testing_journal.exchange_text(journals, events)
 

@@ -15,15 +15,16 @@ NEAR_MISSES = 5
 ANY = object()
 
 
-def path_matches(actual: str, wanted: str) -> bool:
-    """Exact, or a prefix when `wanted` ends with `*` (`/api/v1/connect/patient/*`)."""
+def path_matches(entry: dict, wanted: str) -> bool:
+    """Exact, or a prefix when `wanted` ends with `*` (`/api/v1/connect/patient/*`); with a `?`, the query too."""
+    actual = entry["path"] + (f"?{entry.get('query')}" if "?" in wanted and entry.get("query") else "")
     return actual.startswith(wanted[:-1]) if wanted.endswith("*") else actual == wanted
 
 
 def select(entries: list[dict], method: str | None = None, path: str | None = None,
            status: int | None = None) -> list[dict]:
     return [e for e in entries if (method is None or e["method"] == method.upper())
-            and (path is None or path_matches(e["path"], path)) and (status is None or e["status"] == status)]
+            and (path is None or path_matches(e, path)) and (status is None or e["status"] == status)]
 
 
 def json_body(entry: dict):
@@ -65,7 +66,7 @@ def near_misses(entries: list[dict], method: str, path: str, wanted_json, exclud
     for index, entry in enumerate(entries):
         if any(entry is e for e in exclude):
             continue
-        same_path = path_matches(entry["path"], path)
+        same_path = path_matches(entry, path)
         if same_path and entry["method"] == method:
             score, why = 3, f"json differs: {_short(entry.get('request_body') or 'no body', 200)}"
         elif same_path:

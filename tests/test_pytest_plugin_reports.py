@@ -79,6 +79,15 @@ def test_requests_lists_the_tests_journal_oldest_first_with_filters(sandbox):
     assert sandbox.requests(path="/api/v1/connect/patients") == []  # exact unless it ends with *
 
 
+def test_a_path_with_a_query_matches_the_query_too(sandbox):
+    records = "/api/v1/connect/patient/OPC-2024-DEMO1/records"
+    sandbox.get(records, query_string={"type": "diagnoses"})
+    assert len(sandbox.assert_requested("GET", records)) == 1
+    assert len(sandbox.assert_requested("GET", records + "?type=diagnoses")) == 1
+    assert len(sandbox.assert_requested("GET", records + "?type=*")) == 1
+    sandbox.assert_requested("GET", records + "?type=lab_results", times=0)
+
+
 def test_assert_requested_passes_and_returns_the_matches(sandbox):
     sandbox.post(RESOLVE, json=MARIE)
     sandbox.post(RESOLVE, json=MARIE)

@@ -113,9 +113,10 @@ class WebhookDispatcher:
         cut, deadline = 0, time.monotonic() + timeout
         with self._lock:
             while self._in_flight and time.monotonic() < deadline:
+                ours = {t.ident for t in self._worker_threads}  # only this dispatcher's POSTs
                 self._lock.release()
                 try:  # a row prepared just before it was cancelled may connect after a cut: cut again
-                    cut += outbound.cut_open()
+                    cut += outbound.cut_open(ours)
                 finally:
                     self._lock.acquire()
                 self._lock.wait_for(lambda: not self._in_flight, timeout=0.05)

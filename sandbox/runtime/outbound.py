@@ -20,7 +20,7 @@ class DeadlineExceeded(Exception):
 
 # Connections on the wire, so `cut_open` can end them early (the pytest plugin's teardown: a receiver
 # that hangs in one test must not hold a delivery worker into the next).
-_open: dict[HTTPConnection, threading.Event] = {}
+_open: dict[HTTPConnection, tuple[threading.Event, int]] = {}  # -> (its deadline flag, the posting thread)
 _open_lock = threading.Lock()
 
 
@@ -36,7 +36,7 @@ def post(url: str, body: bytes, headers: dict, deadline: float, excerpt: int) ->
     timer.daemon = True
     timer.start()
     with _open_lock:
-        _open[connection] = expired
+        _open[connection] = (expired, threading.get_ident())
     try:
         connection.request("POST", (parts.path or "/") + (f"?{parts.query}" if parts.query else ""), body=body,
                            headers=headers)
@@ -53,10 +53,10 @@ def post(url: str, body: bytes, headers: dict, deadline: float, excerpt: int) ->
         connection.close()
 
 
-def cut_open() -> int:
-    """End every POST now on the wire at once (each raises DeadlineExceeded); how many there were."""
+def cut_open(threads: set[int] | None = None) -> int:
+    """End the POSTs now on the wire (of these threads; None: all) at once, each raising DeadlineExceeded; how many."""
     with _open_lock:
-        cut = list(_open.items())
+        cut = [(c, expired) for c, (expired, ident) in _open.items() if threads is None or ident in threads]
     for connection, expired in cut:
         _cut(connection, expired)
     return len(cut)
