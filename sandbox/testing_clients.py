@@ -29,7 +29,10 @@ from .testing import (
 
 
 class _Helpers:
-    """What both fixtures expose: the world, tokens, the clock, deliveries, reset."""
+    """What both fixtures expose: the world, tokens, the clock, deliveries, the journal, subscriptions, reset.
+
+    Later helpers (faults' `fail_next`, the integration `report()`) belong here too: one method each that
+    talks to the app's services, so they never show up in the journal."""
 
     def __init__(self, core: SandboxApp):
         self._core = core
@@ -90,7 +93,8 @@ class _Helpers:
         return self._core.set_clock(when, frozen, self.tenant)
 
     def reset(self) -> None:
-        """Back to the test's starting state (same seed, size and rate limit)."""
+        """Back to the test's starting state (same seed, size and rate limit); its deliveries are cancelled."""
+        self._core.end()
         self._core.begin(self.settings)
 
 
