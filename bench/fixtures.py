@@ -2,7 +2,8 @@
 
 Run: `.venv/bin/python bench/fixtures.py [--tests 500]`. Writes a throwaway suite with N trivial tests
 that use `sandbox`, N that use nothing, N that use `sandbox` and make one authenticated request, and N
-trivial tests of `sandbox_server`; runs it in one pytest process; and prints, per group, the median /
+trivial tests of `sandbox_server`, N that use `sandbox_webhooks` (a subscribed receiver) and N that make one
+request and check it with `assert_requested`; runs it in one pytest process; and prints, per group, the median /
 p95 / total time spent in fixtures (setup + teardown, from pytest's own reports) plus the median call
 time. The first test of a group may build the session's app or server: it is reported on its own and
 left out of the medians, but counted in the totals.
@@ -40,6 +41,15 @@ def test_with_one_request(sandbox, i):
 @pytest.mark.parametrize("i", range(N))
 def test_with_sandbox_server(sandbox_server, i):
     assert sandbox_server.url.startswith("http://127.0.0.1:")
+
+@pytest.mark.parametrize("i", range(N * NEW))
+def test_with_webhooks(sandbox_webhooks, i):
+    assert sandbox_webhooks.url.startswith("http://127.0.0.1:")
+
+@pytest.mark.parametrize("i", range(N * NEW))
+def test_with_assert_requested(sandbox, i):
+    assert sandbox.get("/api/v1/connect/patients/verify/CM-HID-7KQ9-MP42-X8D1").status_code == 200
+    sandbox.assert_requested("GET", "/api/v1/connect/patients/verify/CM-HID-7KQ9-MP42-X8D1", times=1)
 """
 
 RECORDER = """
@@ -60,10 +70,12 @@ def pytest_sessionfinish(session):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tests", type=int, default=500)
+    parser.add_argument("--no-new", action="store_true",
+                        help="leave out the groups of fixtures added by issue 24 (to compare with a tree before it)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        (root / "test_bench.py").write_text(textwrap.dedent(SUITE.format(n=args.tests)))
+        (root / "test_bench.py").write_text(textwrap.dedent(SUITE.format(n=args.tests).replace("NEW", "0" if args.no_new else "1")))
         (root / "conftest.py").write_text(RECORDER)
         out = root / "phases.json"
         subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(root)], cwd=root, check=True,
@@ -79,6 +91,8 @@ def report(phases: dict, n: int) -> None:
     baseline = statistics.median(f for f, _ in groups["test_without_fixture"]) * 1000
     print(f"{n} tests per group, one pytest process ({sys.platform}, Python {sys.version.split()[0]})")
     for group, samples in groups.items():
+        if len(samples) < 2:
+            continue
         first, rest = samples[0], samples[1:]
         fixture_ms = sorted(f * 1000 for f, _ in rest)
         median = statistics.median(fixture_ms)

@@ -1,9 +1,5 @@
-"""The HIS client (his_client.py) over real HTTP against `sandbox_server`; state checked in-process through `sandbox`."""
-
-import json
-import queue
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+"""The HIS client (his_client.py) over real HTTP against `sandbox_server`; state checked in-process through `sandbox`,
+what the client sent through the request journal, webhooks through the `sandbox_webhooks` receiver."""
 
 import pytest
 from his_client import ConnectClient, ConnectError, verify_webhook
@@ -19,28 +15,6 @@ LAB_RESULT = {"health_id": CONSENTED_PATIENT, "external_lab_order_id": "LAB-ORD-
 @pytest.fixture
 def his(sandbox_server):
     return ConnectClient(sandbox_server.url, sandbox_server.client_id, sandbox_server.client_secret)
-
-
-@pytest.fixture
-def inbox():
-    """A webhook endpoint of the HIS: records each POST's headers and raw body."""
-    received = queue.Queue()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self):
-            received.put((dict(self.headers), self.rfile.read(int(self.headers["Content-Length"]))))
-            self.send_response(204)
-            self.end_headers()
-
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
-    server.url, server.received = f"http://127.0.0.1:{server.server_port}/opescare/webhooks", received
-    yield server
-    server.shutdown()
-    server.server_close()
 
 
 def test_resolve_registers_then_finds_the_same_patient(his, sandbox):
@@ -64,6 +38,7 @@ def test_records_need_consent_and_the_client_can_grant_it(his):
 def test_a_retried_lab_push_is_stored_once(his, sandbox):
     first = his.push_lab_result(LAB_RESULT, idempotency_key="lab-LAB-ORD-0001")
     again = his.push_lab_result(LAB_RESULT, idempotency_key="lab-LAB-ORD-0001")  # e.g. after a timeout
+    sandbox.assert_requested("POST", "/api/v1/connect/records/lab-results", times=2, json=LAB_RESULT)
     assert first == again == {"status": "accepted", "opescare_record_id": first["opescare_record_id"],
                               "sync_status": "synced"}
     labs = sandbox.get(f"/api/v1/connect/patient/{CONSENTED_PATIENT}/records?type=lab_results").json
@@ -82,29 +57,32 @@ def test_the_client_renews_its_token_when_the_server_clock_has_moved(his, sandbo
     his.consent(CONSENTED_PATIENT)
     sandbox_server.advance_clock(3700)  # past the token's hour on the sandbox clock; the client's clock did not move
     assert his.consent(CONSENTED_PATIENT)["consent_status"] == "granted"
-    journal = sandbox.get("/sandbox/requests", query_string={"path": "/api/v1/connect/"}).json["data"]
-    assert [(r["path"].rsplit("/", 1)[-1], r["status"]) for r in reversed(journal)] == [
+    assert [(r["path"].rsplit("/", 1)[-1], r["status"]) for r in sandbox.requests()] == [
         ("token", 200), ("consent", 200), ("consent", 401), ("token", 200), ("consent", 200)]
 
 
-def test_webhook_deliveries_verify_with_the_subscription_secret(his, sandbox_server, inbox):
-    secret = his.subscribe(inbox.url, ["patient.created"])["webhook_secret"]
+def test_a_new_patient_is_announced_by_a_signed_webhook(his, sandbox_webhooks):
     health_id = his.resolve_patient(first_name="Paul", last_name="Biya", date_of_birth="1985-02-13")["health_id"]
-    sandbox_server.deliveries()  # runs due deliveries now and waits for them: no sleeping
-    headers, body = inbox.received.get(timeout=5)
-    assert verify_webhook(secret, headers, body)
-    assert json.loads(body)["data"]["health_id"] == health_id
-    assert not verify_webhook(secret, headers, body + b" ")  # one byte changed: refused
+    event = sandbox_webhooks.wait_for("patient.created")  # the receiver already checked the signature
+    assert event["data"]["health_id"] == health_id
+
+
+def test_the_his_signature_check_accepts_real_deliveries(his, sandbox_webhooks):
+    his.resolve_patient(first_name="Paul", last_name="Biya", date_of_birth="1985-02-13")
+    sandbox_webhooks.wait_for("patient.created")
+    got = sandbox_webhooks.received[0]  # headers and the raw body, exactly as sent
+    assert verify_webhook(sandbox_webhooks.secret, got.headers, got.body)
+    assert not verify_webhook(sandbox_webhooks.secret, got.headers, got.body + b" ")  # one byte changed: refused
 
 
 @pytest.mark.sandbox(scenario="invalid_webhook_signature")
-def test_a_forged_signature_is_refused(his, sandbox_server, inbox):
+def test_a_forged_signature_is_refused(his, sandbox_server, sandbox_webhooks):
     marker = sandbox_server.scenario["input"]["callback_url"].split("?", 1)[1]  # the scenario's magic query
-    secret = his.subscribe(f"{inbox.url}?{marker}", ["patient.created"])["webhook_secret"]
+    secret = his.subscribe(f"{sandbox_webhooks.url}?{marker}", ["patient.created"])["webhook_secret"]
     his.resolve_patient(first_name="Paul", last_name="Biya", date_of_birth="1985-02-13")
-    sandbox_server.deliveries()
-    headers, body = inbox.received.get(timeout=5)
-    assert not verify_webhook(secret, headers, body)
+    sandbox_server.deliveries()  # runs due deliveries now and waits for them: no sleeping
+    [forged] = sandbox_webhooks.rejected  # the receiver refused it (400); the fixture's own subscription got a good one
+    assert not verify_webhook(secret, forged.headers, forged.body)
 
 
 @pytest.mark.sandbox(scenario="multiple_patient_matches")

@@ -12,9 +12,9 @@ import threading
 from dataclasses import dataclass
 from datetime import datetime
 
-from werkzeug.datastructures import Headers
 from werkzeug.serving import WSGIRequestHandler, make_server
 
+from . import testing_journal
 from .app import create_app
 from .domain import clock, deliveries, scenarios, tokens
 from .domain.seed import load_fixtures
@@ -58,6 +58,8 @@ class SandboxApp:
         self.services = self.app.extensions["opescare_sandbox"]
         self.store: WorldStore = self.services.store
         self._tokens: dict[tuple, CachedToken] = {}
+        self.current = Settings()  # the running test's
+        self.last_end: dict | None = None  # what the end of the last test cancelled (the dispatcher's answer)
 
     def catalogue(self) -> list[dict]:
         """The scenario catalogue, as GET /sandbox/scenarios lists it."""
@@ -79,6 +81,15 @@ class SandboxApp:
             self.store.reset(DEFAULT_TENANT, seed, patients)
         # The hooks read the limiter from the services on every request: a new one is a fresh request budget.
         self.services.extras["rate_limiter"] = RateLimiter(settings.rate_limit) if settings.rate_limit else None
+        self.current = settings
+
+    def end(self) -> None:
+        """The end of a test: its pending and in-flight deliveries are cancelled, so the next never waits on them."""
+        dispatcher = self.services.extras["webhooks"]
+        if dispatcher.threads() or any(deliveries.has_pending(self.world(t)) for t in self.store.tenants()):
+            self.last_end = dispatcher.cancel_all()
+        else:  # the usual case, kept to a few microseconds
+            self.last_end = {"cancelled": [], "dropped": 0, "cut": 0, "busy": 0}
 
     def close(self) -> None:
         self.services.extras["webhooks"].close()
@@ -102,12 +113,23 @@ class SandboxApp:
             self._tokens[key] = CachedToken(issued["access_token"], int(now), int(now) + issued["expires_in"])
         return issued["access_token"]
 
-    def deliveries(self, tenant: str = DEFAULT_TENANT, flush: bool = True, **filters) -> list[dict]:
-        """Webhook events newest first, each with its deliveries and attempts; first runs due deliveries and waits."""
-        if flush:
-            self.services.extras["webhooks"].run_due(tenant)
-        return deliveries.report(self.world(tenant), filters.get("event_id"), filters.get("status"),
-                                 filters.get("type"), filters.get("limit", 100))
+    def deliveries(self, tenant: str = DEFAULT_TENANT, flush: bool = True, **filters) -> DeliveryReport:
+        """The report of GET /sandbox/webhooks/deliveries; first runs due deliveries and waits (retry-pending)."""
+        ran = self.services.extras["webhooks"].run_due(tenant) if flush else None
+        return DeliveryReport(deliveries.report(self.world(tenant), filters.get("event_id"), filters.get("status"),
+                                                filters.get("type"), filters.get("limit", 100)), ran)
+
+    def requests(self, tenant: str = DEFAULT_TENANT, **filters) -> list[dict]:
+        """The tenant's request journal, oldest first, filtered (method, path: exact or `prefix*`, status)."""
+        entries = self.services.extras["journals"](tenant).query()  # under the journal's lock, newest first
+        return testing_journal.select(entries[::-1], **filters)
+
+    def exchange(self) -> str:
+        """This test's requests, events and deliveries, every tenant: the failure report's section."""
+        tenants = self.store.tenants()
+        journals = {t: self.services.extras["journals"](t).query()[::-1] for t in tenants}
+        events = {t: list(reversed(deliveries.report(self.world(t), limit=50))) for t in tenants}
+        return testing_journal.exchange_text(journals, events)
 
     def advance_clock(self, seconds: float, tenant: str = DEFAULT_TENANT) -> dict:
         return clock.change(self.world(tenant), advance_seconds=seconds)
@@ -117,90 +139,26 @@ class SandboxApp:
         return clock.change(self.world(tenant), instant=instant, frozen=frozen)
 
 
+class DeliveryReport(list):
+    """The events of GET /sandbox/webhooks/deliveries (newest first, each with its deliveries and attempts).
+
+    `.json` is that endpoint's whole body; `.run` what POST /sandbox/webhooks/retry-pending answered
+    (None when not flushed)."""
+
+    def __init__(self, events: list[dict], run: dict | None = None):
+        super().__init__(events)
+        self.run = run
+
+    @property
+    def json(self) -> dict:
+        return {"data": list(self)}
+
+
 def _seeded_client(world, client_id: str) -> bool:
     """True while the tenant's client is the template's document itself (never created, changed or deleted)."""
     found = world["clients"].first("client_id", client_id)
     return found is not None and world.template is not None and found is world.template["clients"].first(
         "client_id", client_id)
-
-
-class _Helpers:
-    """What both fixtures expose: the world, tokens, the clock, deliveries, reset."""
-
-    def __init__(self, core: SandboxApp, settings: Settings):
-        self._core, self.settings = core, settings
-        self.scenario = settings.scenario
-        self.tenant = DEFAULT_TENANT
-        self.client_id, self.client_secret = DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
-        self.openeyes_auth = OPENEYES_AUTH
-
-    @property
-    def app(self):
-        return self._core.app
-
-    @property
-    def world(self):
-        return self._core.world(self.tenant)
-
-    def token(self, scope: str | None = None, client_id: str = DEMO_CLIENT_ID, client_secret: str = DEMO_CLIENT_SECRET,
-              tenant: str | None = None) -> str:
-        return self._core.token(scope, client_id, client_secret, tenant or self.tenant)
-
-    def deliveries(self, flush: bool = True, **filters) -> list[dict]:
-        return self._core.deliveries(self.tenant, flush, **filters)
-
-    def advance_clock(self, seconds: float) -> dict:
-        return self._core.advance_clock(seconds, self.tenant)
-
-    def set_clock(self, when: str | datetime, frozen: bool | None = None) -> dict:
-        return self._core.set_clock(when, frozen, self.tenant)
-
-    def reset(self) -> None:
-        """Back to the test's starting state (same seed, size and rate limit)."""
-        self._core.begin(self.settings)
-
-
-class SandboxClient(_Helpers):
-    """The `sandbox` fixture: the Flask test client with the demo client's bearer token already attached."""
-
-    def __init__(self, core: SandboxApp, settings: Settings):
-        super().__init__(core, settings)
-        self.client = core.app.test_client()
-
-    def open(self, path: str, method: str = "GET", auth=True, **kwargs):
-        """`auth=True`: Bearer for the demo client (HTTP Basic api_user on OpenEyes paths) unless an
-        Authorization header is given; `auth=False`: none; a (user, password) tuple: HTTP Basic."""
-        headers = Headers(kwargs.pop("headers", None) or {})
-        if auth is True and "Authorization" not in headers:
-            name = headers.get(TENANT_HEADER, DEFAULT_TENANT).strip() or DEFAULT_TENANT
-            if path.startswith(OPENEYES_PREFIX):
-                auth = OPENEYES_AUTH
-            elif WorldStore.valid_tenant(name):  # a bad tenant name gets its 400 without a token
-                headers["Authorization"] = f"Bearer {self._core.token(tenant=name)}"
-        if auth is not True and auth is not False:
-            kwargs["auth"] = auth
-        return self.client.open(path, method=method, headers=headers, **kwargs)
-
-    def get(self, path: str, **kwargs):
-        return self.open(path, "GET", **kwargs)
-
-    def post(self, path: str, **kwargs):
-        return self.open(path, "POST", **kwargs)
-
-    def put(self, path: str, **kwargs):
-        return self.open(path, "PUT", **kwargs)
-
-    def patch(self, path: str, **kwargs):
-        return self.open(path, "PATCH", **kwargs)
-
-    def delete(self, path: str, **kwargs):
-        return self.open(path, "DELETE", **kwargs)
-
-    def options(self, path: str, **kwargs):
-        return self.open(path, "OPTIONS", **kwargs)
-
-    def head(self, path: str, **kwargs):
-        return self.open(path, "HEAD", **kwargs)
 
 
 class _QuietHandler(WSGIRequestHandler):
@@ -226,16 +184,3 @@ class LiveServer:
         self.server.shutdown()
         self.server.server_close()
         self.thread.join(5)
-
-
-class SandboxServer(_Helpers):
-    """The `sandbox_server` fixture: the live server's address and credentials, and the world behind it."""
-
-    def __init__(self, server: LiveServer, settings: Settings):
-        super().__init__(server.core, settings)
-        self.url = server.url
-        self.server = server
-
-    def headers(self, scope: str | None = None) -> dict:
-        """`{"Authorization": "Bearer <token>"}` for the demo client (for requests/httpx calls in the test itself)."""
-        return {"Authorization": f"Bearer {self.token(scope)}"}

@@ -144,6 +144,15 @@ def cancel_for_subscription(world, subscription_id: str) -> None:
                 world["deliveries"].update(doc.doc_id, {"status": "cancelled", "next_attempt_at": None})
 
 
+def cancel_pending(world) -> list[str]:
+    """Cancel every pending delivery of the world (the pytest plugin's end of a test); their ids."""
+    with world.transaction():
+        pending = world["deliveries"].find("status", "pending")
+        for doc in pending:
+            world["deliveries"].update(doc.doc_id, {"status": "cancelled", "next_attempt_at": None})
+    return [doc["delivery_id"] for doc in pending]
+
+
 def describe(doc: dict) -> dict:
     """A delivery as the controls show it (no secret is ever stored in one)."""
     return {"delivery_id": doc["delivery_id"], "subscription_id": doc["subscription_id"], "url": doc["url"],

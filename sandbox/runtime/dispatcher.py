@@ -96,6 +96,33 @@ class WebhookDispatcher:
         return {"attempted": results, "awaited": awaited,
                 "pending": len(world["deliveries"].find("status", "pending"))}
 
+    def cancel_all(self, timeout: float = 2.0) -> dict:
+        """Cancel every delivery of every tenant and free the workers: pending rows become `cancelled`, queued
+        rows are dropped, POSTs on the wire are cut. For the pytest plugin's end of a test (all tenants of its
+        app belong to that test), so the next test never waits on a slow receiver. Waits (bounded) for the cut
+        attempts to be recorded; `busy` counts those still under way after `timeout`."""
+        with self._lock:
+            dropped = 0
+            while not self._closed and not self._queue.empty():
+                self._in_flight.discard(self._queue.get_nowait())
+                dropped += 1
+            self._watched.clear()
+            self._lock.notify_all()
+        cancelled = [delivery_id for tenant in self.store.tenants()
+                     for delivery_id in deliveries.cancel_pending(self.store.world(tenant))]
+        cut, deadline = 0, time.monotonic() + timeout
+        with self._lock:
+            while self._in_flight and time.monotonic() < deadline:
+                ours = {t.ident for t in self._worker_threads}  # only this dispatcher's POSTs
+                self._lock.release()
+                try:  # a row prepared just before it was cancelled may connect after a cut: cut again
+                    cut += outbound.cut_open(ours)
+                finally:
+                    self._lock.acquire()
+                self._lock.wait_for(lambda: not self._in_flight, timeout=0.05)
+            busy = len(self._in_flight)
+        return {"cancelled": cancelled, "dropped": dropped, "cut": cut, "busy": busy}
+
     def close(self, timeout: float = 2.0) -> None:
         """Stop the threads (idempotent). Attempts already on the wire finish on their own daemon thread."""
         with self._lock:

@@ -18,6 +18,12 @@ class DeadlineExceeded(Exception):
     """No complete answer (status, headers and the excerpt) within the deadline."""
 
 
+# Connections on the wire, so `cut_open` can end them early (the pytest plugin's teardown: a receiver
+# that hangs in one test must not hold a delivery worker into the next).
+_open: dict[HTTPConnection, tuple[threading.Event, int]] = {}  # -> (its deadline flag, the posting thread)
+_open_lock = threading.Lock()
+
+
 def post(url: str, body: bytes, headers: dict, deadline: float, excerpt: int) -> tuple[int, bytes]:
     """(status code, the first `excerpt` bytes of the body). Raises DeadlineExceeded, OSError or HTTPException."""
     parts = urlsplit(url)
@@ -29,6 +35,8 @@ def post(url: str, body: bytes, headers: dict, deadline: float, excerpt: int) ->
     timer = threading.Timer(deadline, _cut, args=(connection, expired))
     timer.daemon = True
     timer.start()
+    with _open_lock:
+        _open[connection] = (expired, threading.get_ident())
     try:
         connection.request("POST", (parts.path or "/") + (f"?{parts.query}" if parts.query else ""), body=body,
                            headers=headers)
@@ -40,7 +48,18 @@ def post(url: str, body: bytes, headers: dict, deadline: float, excerpt: int) ->
         raise
     finally:
         timer.cancel()
+        with _open_lock:
+            _open.pop(connection, None)
         connection.close()
+
+
+def cut_open(threads: set[int] | None = None) -> int:
+    """End the POSTs now on the wire (of these threads; None: all) at once, each raising DeadlineExceeded; how many."""
+    with _open_lock:
+        cut = [(c, expired) for c, (expired, ident) in _open.items() if threads is None or ident in threads]
+    for connection, expired in cut:
+        _cut(connection, expired)
+    return len(cut)
 
 
 def _cut(connection: HTTPConnection, expired: threading.Event) -> None:
