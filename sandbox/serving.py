@@ -24,7 +24,7 @@ import threading
 from .storage.datalock import DataDirBusy, lock_data_dir
 
 APP_TARGET = "opescare_sandbox.wsgi:app"
-GRACE = 1.0  # seconds for requests in flight after a stop signal; the liveness bound on a stop is 2 s
+GRACE = 0.5  # seconds for requests in flight after a stop signal (the liveness bound on a whole stop is 2 s)
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 PR_SET_PDEATHSIG = 1
 
