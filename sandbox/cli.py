@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 import click
@@ -148,10 +148,18 @@ def repair(data_dir, tenant):
 def export(tenant, output, **flags):
     """Print a world as JSON (stable order: the same seed gives the same bytes)."""
     from .app import create_app
+    from .errors import WorldDamaged
 
-    # An export only reads: it must not resume anyone's pending webhook deliveries.
-    app = create_app({**_overrides(**flags), "WEBHOOK_DELIVERY": False})
-    text = app.extensions["opescare_sandbox"].store.world(tenant).export_json()
+    # An export only reads: it must not resume anyone's pending webhook deliveries. It holds the data
+    # directory while it reads, so it never cuts off a journal line that a running server is still writing.
+    config = load_config(_overrides(**flags))
+    with nullcontext() if config["IN_MEMORY"] else _locked(config["DATA_DIR"]):
+        app = create_app({**_overrides(**flags), "WEBHOOK_DELIVERY": False})
+        try:
+            text = app.extensions["opescare_sandbox"].store.world(tenant).export_json()
+        except WorldDamaged as damage:
+            click.echo(f"opescare-sandbox: {damage.message}", err=True)
+            sys.exit(1)
     if output:
         Path(output).write_text(text + "\n", encoding="utf-8")
     else:

@@ -80,8 +80,8 @@ def test_a_port_held_by_another_program_exits_with_one_line(tmp_path):
     assert not (tmp_path / "tenants").exists()
 
 
-def test_repair_and_reset_refuse_a_data_directory_in_use(running):
-    for command in ("repair", "reset"):
+def test_repair_reset_and_export_refuse_a_data_directory_in_use(running):
+    for command in ("repair", "reset", "export"):
         line = one_line(cli(command, "--data-dir", str(running.data_dir)))
         assert f"process {running.process.pid}" in line
 
@@ -90,6 +90,30 @@ def test_the_lock_is_released_when_the_server_is_killed(tmp_path):
     server = LiveServer(tmp_path, "--patients", "5").start()
     server.kill()  # SIGKILL: no clean-up code runs, the kernel drops the lock
     server.start()
+    server.stop()
+
+
+def alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"  # a zombie has exited
+    except FileNotFoundError:
+        return False
+
+
+def test_the_worker_does_not_outlive_a_killed_main_process(tmp_path):
+    server = LiveServer(tmp_path, "--patients", "5").start()
+    worker = int(Path(f"/proc/{server.process.pid}/task/{server.process.pid}/children").read_text().split()[0])
+    os.kill(server.process.pid, signal.SIGKILL)  # the main process only: its worker gets SIGTERM from the kernel
+    server.process.wait(10)
+    try:
+        deadline = time.monotonic() + 10
+        while alive(worker) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not alive(worker), "the worker outlived its main process"
+    finally:
+        if alive(worker):
+            os.kill(worker, signal.SIGKILL)
+    server.start()  # the lock went with the worker
     server.stop()
 
 
