@@ -81,10 +81,13 @@ def serve(**flags):
             os.environ[f"SANDBOX_{key}"] = str(value)
     click.echo(f"OpesCare Sandbox on http://{config['HOST']}:{config['PORT']} "
                f"(seed {config['SEED']}, {config['PATIENTS']} patients, server {config['SERVER']})", err=True)
-    if config["SERVER"] == "waitress":
-        _serve_waitress(config)
-    else:
-        _serve_granian(config)
+    try:
+        if config["SERVER"] == "waitress":
+            _serve_waitress(config)
+        else:
+            _serve_granian(config)
+    except KeyboardInterrupt:  # Ctrl-C before the server had its own handlers: nothing had started yet
+        sys.exit(0)
 
 
 _serve_granian = serving.serve_granian  # the benchmarks serve their hello-world reference with it

@@ -77,18 +77,36 @@ def serve_granian(config: dict, target: str = APP_TARGET) -> None:
         workers_kill_timeout=5,  # a backstop only: CleanStop ends the worker well before
     )
     SignalRelay().start()  # granian installs its handlers in serve(); the relay calls whichever is current
-    server.serve(target_loader=load_worker_app if target == APP_TARGET else None)
+    if target != APP_TARGET:
+        server.serve()
+        return
+    # A signal that reaches the worker before it has its own relay would be lost (the main process then waits
+    # for it, and kills it after workers_kill_timeout): the worker is forked with them blocked, and unblocks
+    # them once it can act on them (load_worker_app).
+    os.register_at_fork(before=_block_stop_signals, after_in_parent=_unblock_stop_signals)
+    server.serve(target_loader=load_worker_app)
+
+
+def _block_stop_signals() -> None:
+    signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+
+
+def _unblock_stop_signals() -> None:
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
 
 
 def load_worker_app(_target: str):
     """granian's target loader, run in the worker process: the app, with a relay and a clean stop of its own."""
-    from .app import create_app
-
     _die_with_parent()
-    app = create_app()
-    stop = CleanStop(app.extensions["opescare_sandbox"])
+    stop = CleanStop()  # before the app is built: a Ctrl-C while it loads stops the worker too
     _route_worker_signals(stop)
     SignalRelay(on_signal=stop.begin).start()
+    _unblock_stop_signals()  # forked with them blocked: one sent meanwhile is delivered now, to the relay
+
+    from .app import create_app  # the slow part of a start (imports), so after the relay
+
+    app = create_app()
+    stop.services = app.extensions["opescare_sandbox"]
     multiprocessing.util.Finalize(None, stop.close, exitpriority=100)  # granian's worker returned: normal exit
     return app
 
@@ -143,8 +161,8 @@ def call_handler(signum: int) -> None:
 class CleanStop:
     """The worker's stop: no new deliveries, `GRACE` for requests in flight, journals compacted, exit."""
 
-    def __init__(self, services):
-        self.services = services
+    def __init__(self, services=None):
+        self.services = services  # the app's, once it is built
         self.granian_handler = None  # set when granian's worker installs its signal handlers
         self._begun = False
         self._lock, self._close_lock = threading.Lock(), threading.Lock()
@@ -158,7 +176,8 @@ class CleanStop:
             self._begun = True
         if self.granian_handler is not None:
             self.granian_handler(signum, None)  # granian stops accepting and winds its worker down
-        self.services.extras["webhooks"].close(timeout=0)  # a receiver that never answers is not waited for
+        if self.services is not None:
+            self.services.extras["webhooks"].close(timeout=0)  # a receiver that never answers is not waited for
         timer = threading.Timer(GRACE, self.finish)
         timer.daemon = True
         timer.start()
@@ -166,7 +185,7 @@ class CleanStop:
     def close(self) -> None:
         """Idempotent: from the normal exit (granian returned) or from `finish`."""
         with self._close_lock:
-            if self._closed:
+            if self._closed or self.services is None:
                 return
             self._closed = True
             self.services.extras["webhooks"].close(timeout=0)
