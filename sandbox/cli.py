@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 from contextlib import contextmanager, nullcontext
@@ -138,6 +139,7 @@ def repair(data_dir, tenant):
     from .storage.worlds import WorldStore
 
     config = load_config({"DATA_DIR": data_dir})
+    logging.getLogger("opescare_sandbox.storage").setLevel(logging.CRITICAL)  # each tenant's line says it all
     with _locked(config["DATA_DIR"]):
         names = [tenant] if tenant else WorldStore(None, 0, 0, config["DATA_DIR"]).tenants()
         for name in names:

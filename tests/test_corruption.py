@@ -311,3 +311,14 @@ def test_over_http_a_damaged_tenant_answers_503_while_others_work(history, tmp_p
     assert (refused.json["file"], refused.json["line"]) == ("tenants/broken/journal.jsonl", 4)
     assert client.post("/api/v1/connect/auth/token", json=body).status_code == 200  # the default tenant works
     assert client.get("/sandbox/health").status_code == 200
+
+
+def test_repair_leaves_intact_tenants_alone_and_says_what_it_cut(history, tmp_path):
+    files = TenantFiles(tmp_path / "tenants" / TENANT)
+    files.directory.mkdir(parents=True)
+    files.overlay_path.write_bytes(history.overlay)
+    files.journal_path.write_bytes(history.journal + b"0badc0de [[")
+    assert repair_tenant(tmp_path, TENANT).startswith(f"{TENANT}: intact (a torn last record was cut off")
+    assert files.journal_path.read_bytes() == history.journal and files.overlay_path.read_bytes() == history.overlay
+    assert repair_tenant(tmp_path, TENANT) == f"{TENANT}: intact"
+    assert not (tmp_path / "damaged").exists()

@@ -136,6 +136,7 @@ class TenantFiles:
         self.lines = 0
         self.generation = 0  # of the overlay on disk; files from before generations count as 0
         self.legacy = False  # read from files without checksums: rewrite them (compact) before appending
+        self.torn: str | None = None  # what the last load cut off the journal
 
     def exists(self) -> bool:
         return self.overlay_path.exists() or self.journal_path.exists()
@@ -149,7 +150,7 @@ class TenantFiles:
         """(overlay state, journal changes in order); either may be empty. Cuts off a torn last journal
         record; raises WorldDamaged for anything else that cannot be read."""
         self.close()
-        self.lines, self.legacy = 0, False
+        self.lines, self.legacy, self.torn = 0, False, None
         return self._read_overlay(), self._read_journal()
 
     def _damaged(self, path: Path, line: int, reason: str, offset: int = 0) -> WorldDamaged:
@@ -204,6 +205,7 @@ class TenantFiles:
             log.warning("%s: torn last record cut off the journal (%s): it was never acknowledged",
                         self.label(self.journal_path), found.torn)
             os.truncate(self.journal_path, found.good_end)
+            self.torn = found.torn
         self.legacy = self.legacy or (found.legacy and found.good_end > 0)
         self.lines, self._size = found.records, found.good_end
         return found.changes

@@ -26,7 +26,7 @@ def repair_tenant(data_dir: Path, tenant: str) -> str:
         finally:
             files.close()
         if not done:
-            return f"{tenant}: intact"
+            return f"{tenant}: intact" + (f" (a torn last record was cut off: {files.torn})" if files.torn else "")
         return f"{tenant}: repaired ({'; '.join(done)}); the damaged files are kept in {kept}"
     raise RuntimeError(f"{tenant}: still damaged after {MAX_PASSES} passes")
 
