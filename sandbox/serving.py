@@ -51,7 +51,8 @@ def check_port(host: str, port: int) -> None:
     off, so a second sandbox on the port would silently share it (the kernel splitting requests between
     two data directories), and any other holder gave a 41-line traceback."""
     try:
-        with socket.create_server((host, port)):  # SO_REUSEADDR only: a restart beside TIME_WAIT sockets works
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        with socket.create_server((host.strip("[]"), port), family=family):  # SO_REUSEADDR only: TIME_WAIT is fine
             pass
     except OSError as exc:
         if exc.errno == 98:  # EADDRINUSE
