@@ -11,8 +11,9 @@
   acknowledgement) is cut off the file, logged at WARNING. Anything else that cannot be read — a bad line
   that is not the last, an overlay that fails its checksum, a journal of an unexpected generation — is
   damage: `load` raises `WorldDamaged` naming the file and line, and nothing is ever appended after it.
-- Loading reads the overlay with TinyDB, then replays the journal; compaction folds the journal back
-  into the overlay once it has COMPACT_AFTER_LINES lines and is as large as the overlay.
+- Loading reads the overlay (TinyDB's format, checked against the CRC-32 stored in its `_journal` table),
+  then replays the journal; compaction folds the journal back into the overlay once it has
+  COMPACT_AFTER_LINES lines and is as large as the overlay, on a reset, and on a clean stop.
 - Generations: each overlay write bumps a counter stored in the overlay (`_journal` table), and a journal
   starts with a `{"generation": n}` line. A journal one generation behind the overlay is stale: a
   compaction or reset replaced the overlay and was killed before deleting it. It is dropped on load,
