@@ -138,6 +138,7 @@ class TenantFiles:
         self.generation = 0  # of the overlay on disk; files from before generations count as 0
         self.legacy = False  # read from files without checksums: rewrite them (compact) before appending
         self.torn: str | None = None  # what the last load cut off the journal
+        self.broken: str | None = None  # why appending is refused until the files are loaded again
 
     def exists(self) -> bool:
         return self.overlay_path.exists() or self.journal_path.exists()
@@ -151,7 +152,7 @@ class TenantFiles:
         """(overlay state, journal changes in order); either may be empty. Cuts off a torn last journal
         record; raises WorldDamaged for anything else that cannot be read."""
         self.close()
-        self.lines, self.legacy, self.torn = 0, False, None
+        self.lines, self.legacy, self.torn, self.broken = 0, False, None, None
         return self._read_overlay(), self._read_journal()
 
     def _damaged(self, path: Path, line: int, reason: str, offset: int = 0) -> WorldDamaged:
@@ -213,6 +214,8 @@ class TenantFiles:
 
     # -- writing -----------------------------------------------------------------------------------
     def append(self, changes: list) -> None:
+        if self.broken:
+            raise OSError(f"{self.broken}: restart the server")
         if self._fd is None:
             self.directory.mkdir(parents=True, exist_ok=True)
             self._fd = os.open(self.journal_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
@@ -234,8 +237,8 @@ class TenantFiles:
         except BaseException:
             try:
                 os.ftruncate(self._fd, self._size)
-            except OSError:
-                self.close()  # reopened (and its size read again) by the next append
+            except OSError:  # half a line stays: no append may follow it (the next load cuts it off)
+                self.broken = f"a failed write to {self.label(self.journal_path)} could not be cut back"
             raise
         self._size += len(line)
 
