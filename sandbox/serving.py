@@ -7,8 +7,10 @@ process-directed SIGINT/SIGTERM to whichever thread does not block it: in the ma
 thread, in the worker a tokio or WSGI thread. Then the handler never ran: the main process logged
 "Shutting down granian" and waited forever for a worker that kept serving. `SignalRelay` makes the signal
 reach its handler whichever thread got it (the C handler writes it to a wakeup fd; a relay thread calls the
-handler), and `CleanStop` bounds the worker's stop: in-flight requests get `GRACE` seconds, then the journals
-are compacted and the worker exits. Deliveries on the wire are abandoned: they stay pending on disk.
+handler); the worker's handler acts once only (granian's stop event blocks forever, holding the GIL, on a
+second `set()`: Ctrl-C, then the main process's SIGTERM); and `CleanStop` bounds the worker's stop:
+in-flight requests get `GRACE` seconds, then the journals are compacted and the worker exits. Deliveries
+on the wire are abandoned: they stay pending on disk.
 """
 
 from __future__ import annotations
