@@ -4,8 +4,9 @@
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
-HOST   ?= 127.0.0.1
-PORT   ?= 8080
+# `make run PORT=9000` or PORT=9000 wins over SANDBOX_PORT, which wins over the default (the same for HOST).
+HOST   ?= $(or $(SANDBOX_HOST),127.0.0.1)
+PORT   ?= $(or $(SANDBOX_PORT),8080)
 
 .PHONY: run test bench spec lint fmt clean install install-test
 

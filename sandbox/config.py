@@ -86,3 +86,32 @@ def fixtures_dir() -> str:
         if file.name == "sandbox_signing_key.pem":
             return str(Path(file.locate()).resolve().parent)
     return str(checkout)  # not found: create_app's error names the path it looked in
+
+
+# What each SANDBOX_<KEY> does: `serve --help` and docs/durability.md list every key of DEFAULTS (a test
+# checks both), with these words where there are some.
+DESCRIPTIONS: dict[str, str] = {
+    "SEED": "seed of every generated world",
+    "PATIENTS": "synthetic patients per population",
+    "DATA_DIR": "where worlds are stored (one server per directory)",
+    "IN_MEMORY": "keep worlds in memory only (nothing on disk)",
+    "FIXTURES_DIR": "the fixtures folder (none: the checkout's, else the installed copy)",
+    "HOST": "interface to bind",
+    "PORT": "port to listen on",
+    "SERVER": "HTTP server: granian or waitress",
+    "THREADS": "worker threads",
+    "RATE_LIMIT": "requests per minute per client",
+    "RATE_LIMIT_ENABLED": "false switches rate limiting off",
+    "ADMIN_TOKEN": "bearer token required on /sandbox/* controls",
+    "TENANT_TTL": "seconds before an idle tenant is dropped (0: never)",
+    "JOURNAL_SIZE": "requests kept in each tenant's request journal",
+    "MAX_DELAY_MS": "longest `Prefer: delay=` honoured",
+    "FSYNC": "fsync every write-journal line (survives power loss, slower)",
+    "MAX_CONTENT_LENGTH": "largest request body, in bytes",
+    "WEBHOOK_DELIVERY": "false: record webhook deliveries but never send them",
+    "WEBHOOK_TIMEOUT": "seconds a receiver gets to answer a delivery",
+    "WEBHOOK_WORKERS": "deliveries sent at once",
+    "WEBHOOK_QUEUE_SIZE": "deliveries queued for the senders",
+    "WEBHOOK_INTERVAL": "seconds between looks for due deliveries",
+    "CORS_ORIGINS": "origins allowed to call from a browser (comma-separated, or *)",
+}

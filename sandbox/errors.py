@@ -80,6 +80,23 @@ RateLimitExceeded = error_class(429, "rate_limit_exceeded", "Too many requests f
 InternalError = error_class(500, "internal_error", "The sandbox failed to handle this request.")
 ServiceUnavailable = error_class(503, "service_unavailable", "The service is temporarily unavailable.")
 
+
+
+class WorldDamaged(SandboxError):
+    """A tenant's stored files are damaged (not just a torn last record): the tenant refuses to load, others work."""
+
+    status = 503
+    error = "world_damaged"
+    message = "This tenant's stored world is damaged."
+
+    def __init__(self, file: str, line: int, reason: str):
+        super().__init__(f"This tenant's stored world is damaged: {file} line {line}: {reason}. Nothing was "
+                         "loaded or written. Stop the server and run `opescare-sandbox repair` (it keeps a copy).",
+                         file=file, line=line)
+        self.file, self.line, self.reason = file, line, reason
+        self.offset = 0
+
+
 # HTTP status -> the class used when only a status is known (Flask's own errors, `Prefer: code=`).
 BY_STATUS: dict[int, type[SandboxError]] = {
     400: InvalidRequest,

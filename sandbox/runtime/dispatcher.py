@@ -29,6 +29,7 @@ from functools import partial
 from http.client import HTTPException
 
 from ..domain import deliveries, webhooks
+from ..errors import WorldDamaged
 from ..version import __version__
 from . import outbound
 
@@ -77,7 +78,11 @@ class WebhookDispatcher:
     def resume(self) -> None:
         """After a restart: watch every stored tenant that still has pending deliveries."""
         for tenant in self.store.tenants():
-            if deliveries.has_pending(self.store.world(tenant)):
+            try:
+                world = self.store.world(tenant)
+            except WorldDamaged:  # logged by the store; the tenant answers 503 until repaired
+                continue
+            if deliveries.has_pending(world):
                 self.notify(tenant)
 
     def run_due(self, tenant: str) -> dict:

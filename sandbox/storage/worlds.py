@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from ..errors import WorldDamaged
 from .persistence import TenantFiles
 from .store import World
 from .tables import TABLES
@@ -60,6 +61,7 @@ class WorldStore:
         self.monotonic = time.monotonic  # idle time is real time: tests replace this, not the sandbox clock
         self._last_used: dict[str, float] = {}
         self._in_use: dict[str, int] = {}
+        self.damaged: dict[str, WorldDamaged] = {}  # tenants whose files refused to load (logged once, at ERROR)
 
     @staticmethod
     def valid_tenant(name: str) -> bool:
@@ -72,13 +74,20 @@ class WorldStore:
         return sorted(names)
 
     def world(self, tenant: str = DEFAULT_TENANT) -> World:
+        """The tenant's world, opened on first use. Raises WorldDamaged (503) while its files are damaged."""
         self._last_used[tenant] = self.monotonic()
         world = self._worlds.get(tenant)
         if world is not None:
             return world
         with self._lock:
+            if tenant in self.damaged:
+                raise self.damaged[tenant]
             if tenant not in self._worlds:
-                self._worlds[tenant] = self._open(tenant)
+                try:
+                    self._worlds[tenant] = self._open(tenant)
+                except WorldDamaged as damage:
+                    self.damaged[tenant] = damage  # never reread per request: stop, `repair`, start
+                    raise
             return self._worlds[tenant]
 
     def _files(self, tenant: str) -> TenantFiles | None:
@@ -98,6 +107,8 @@ class WorldStore:
             world = World(tenant, TABLES, self.templates(self.seed, self.patients))
         if files is not None:
             world.persistence = Journaled(world, files)
+            if files.legacy:  # files from before checksums: rewritten with them before anything is appended
+                world.persistence.compact()
         world.listeners = self.listeners
         return world
 
@@ -121,6 +132,7 @@ class WorldStore:
         # Under self._lock, so no other thread opens the tenant from files being deleted.
         world = self._worlds.pop(tenant, None)
         self._last_used.pop(tenant, None)
+        self.damaged.pop(tenant, None)
         files = world.persistence.files if world is not None and world.persistence else self._files(tenant)
         if files is not None:
             files.destroy()
@@ -150,7 +162,7 @@ class WorldStore:
         with self._lock:
             for tenant in self.tenants():
                 last = self._last_used.setdefault(tenant, now)
-                if tenant in keep or self._in_use.get(tenant) or now - last < ttl:
+                if tenant in keep or tenant in self.damaged or self._in_use.get(tenant) or now - last < ttl:
                     continue
                 self._drop(tenant)
                 dropped.append(tenant)
@@ -159,10 +171,11 @@ class WorldStore:
         return dropped
 
     def close(self) -> None:
-        """Fold every journal into its overlay (clean shutdown)."""
+        """Fold every journal into its overlay (clean shutdown), so the next start replays nothing."""
         for world in list(self._worlds.values()):
             if world.persistence is not None:
-                world.persistence.compact()
+                if world.persistence.files.lines:
+                    world.persistence.compact()
                 world.persistence.files.close()
 
 
