@@ -62,6 +62,10 @@ CONSOLE_BLOCKS = {
     "docker build -t opescare-sandbox .": "no Docker engine here",
     "pip install opescare-sandbox": "installs into the caller's environment",
     "opescare-sandbox serve --seed 7 --patients 1000 --port 9000 --data-dir /tmp/sandbox-7": "a server that blocks",
+    "$ opescare-sandbox repair --data-dir .sandbox-data --tenant acme": "needs a damaged data directory (tests/test_corruption.py)",
+    "$ opescare-sandbox serve --port 8766": "a second server refused by the first's lock (tests/test_process_lifecycle.py)",
+    "$ opescare-sandbox serve --data-dir /tmp/other --port 8080": "a busy port (tests/test_process_lifecycle.py)",
+    "$ opescare-sandbox serve -h": "help texts, checked by tests/test_process_lifecycle.py",
 }
 
 
