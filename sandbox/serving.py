@@ -25,7 +25,7 @@ import threading
 
 from .storage.datalock import DataDirBusy, lock_data_dir
 
-APP_TARGET = "opescare_sandbox.wsgi:app"
+APP_TARGET = "opescare_sandbox.asgi:app"
 GRACE = 0.5  # seconds for requests in flight after a stop signal (the liveness bound on a whole stop is 2 s)
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 PR_SET_PDEATHSIG = 1
@@ -69,13 +69,16 @@ def serve_granian(config: dict, target: str = APP_TARGET) -> None:
     from granian import Granian
     from granian.constants import Interfaces
 
+    ours = target == APP_TARGET
     server = Granian(
         target,
         address=config["HOST"],
         port=int(config["PORT"]),
-        interface=Interfaces.WSGI,
+        # The sandbox runs behind its ASGI front (opescare_sandbox.asgi: bodies and delays wait in the event
+        # loop; the app runs on THREADS pool threads); the benchmarks' WSGI hello-world runs as plain WSGI.
+        interface=Interfaces.ASGI if ours else Interfaces.WSGI,
         workers=1,  # one process holds the worlds
-        blocking_threads=int(config["THREADS"]),
+        blocking_threads=1 if ours else int(config["THREADS"]),
         log_access=False,
         workers_kill_timeout=5,  # a backstop only: CleanStop ends the worker well before
     )
@@ -106,12 +109,13 @@ def load_worker_app(_target: str):
     SignalRelay(on_signal=stop.begin).start()
     _unblock_stop_signals()  # forked with them blocked: one sent meanwhile is delivered now, to the relay
 
-    from .app import create_app  # the slow part of a start (imports), so after the relay
+    from .asgi import build  # the slow part of a start (imports), so after the relay
 
-    app = create_app()
-    stop.services = app.extensions["opescare_sandbox"]
+    front = build()
+    stop.services = front.wsgi_app.extensions["opescare_sandbox"]
+    front.on_shutdown = stop.close  # granian's ASGI worker ends through the lifespan, not always via Finalize
     multiprocessing.util.Finalize(None, stop.close, exitpriority=100)  # granian's worker returned: normal exit
-    return app
+    return front
 
 
 def _route_worker_signals(stop: CleanStop) -> None:
@@ -126,6 +130,18 @@ def _route_worker_signals(stop: CleanStop) -> None:
             signal.signal(signum, lambda signum, _frame: stop.begin(signum))
 
     _signals.set_main_signals = set_main_signals
+
+    # The ASGI worker (the sandbox's front) takes its signals in its event loop instead: same routing.
+    granian_set_loop_signals = _signals.set_loop_signals
+
+    def set_loop_signals(loop):
+        event = granian_set_loop_signals(loop)
+        stop.granian_handler = lambda _signum, _frame: event.set()
+        for signum in STOP_SIGNALS:
+            loop.add_signal_handler(signum, stop.begin, signum)
+        return event
+
+    _signals.set_loop_signals = set_loop_signals
 
 
 def _die_with_parent() -> None:

@@ -135,7 +135,7 @@ def test_serve_help_shows_the_defaults_and_every_sandbox_variable():
 
 
 def test_the_configuration_docs_list_every_sandbox_variable():
-    docs = (REPO / "docs" / "durability.md").read_text()
+    docs = (REPO / "docs" / "configuration.md").read_text()
     missing = [key for key in DEFAULTS if f"`SANDBOX_{key}`" not in docs]
     assert not missing
 
