@@ -30,7 +30,8 @@ PROXY_ERRORS = {
     "408.json": RequestTimeout(),
     "429.json": RateLimitExceeded("Too many requests from this address; slow down.", retry_after=10),
     "500.json": InternalError("The proxy failed to handle this request."),
-    "502.json": BadGateway(),
+    "502.json": BadGateway("The worker stopped before answering: a write may or may not have happened; "
+                           "retry it with the same Idempotency-Key."),
     "503.json": ServiceUnavailable("This tenant's worker is not answering (it is restarting); retry shortly.",
                                    retry_after=1),
     "504.json": GatewayTimeout(),
