@@ -243,6 +243,7 @@ def test_a_killed_worker_is_503_for_its_tenants_only_and_comes_back_with_every_w
         answer = cluster.get("/sandbox/health", victims[0])
         seconds = time.monotonic() - killed
         assert answer.status_code == 503 and seconds < 2.0, (answer.status_code, seconds)  # a liveness bound
+        print(f"first answer to a killed worker's tenant: {answer.status_code} after {seconds * 1000:.0f} ms")
         assert answer.json() == PROXY_ERRORS["503.json"].to_dict()
         assert answer.headers["Retry-After"] == "1" and answer.headers["Content-Type"] == "application/json"
         during = create_patient(cluster, fifty[others[0]][1], "DuringOutage")
@@ -312,3 +313,46 @@ def test_sigterm_stops_haproxy_and_every_worker(cluster):
     with pytest.raises(requests.ConnectionError):
         requests.get(cluster.url + "/sandbox/health", timeout=5)
     assert not (cluster.data_dir / "cluster.json").exists()
+
+
+# -- deploy/compose.yaml (no Docker engine here: checked against the CLI and haproxy.cfg, never run) -----------
+def compose() -> dict:
+    import yaml
+
+    return yaml.safe_load((ROOT / "deploy" / "compose.yaml").read_text())
+
+
+def test_compose_workers_run_serve_commands_the_cli_accepts_each_with_its_index_and_volume():
+    from opescare_sandbox.cli import main
+
+    services = compose()["services"]
+    workers = sorted(name for name in services if name.startswith("worker-"))
+    assert workers == ["worker-0", "worker-1"]
+    volumes = set()
+    for index, name in enumerate(workers):
+        command = services[name]["command"]
+        assert command[:2] == ["opescare-sandbox", "serve"]
+        params = main.commands["serve"].make_context("serve", command[2:]).params  # raises on an unknown flag
+        assert (params["host"], params["port"], params["data_dir"]) == ("0.0.0.0", 8080, "/data")
+        assert services[name]["environment"]["SANDBOX_WORKER"] == str(index)
+        volumes.add(services[name]["volumes"][0].split(":")[0])
+        assert services["haproxy"]["environment"][f"SANDBOX_WORKER_{index}_ADDR"] == f"{name}:8080"
+    assert len(volumes) == len(workers)  # a data directory per worker, never shared
+
+
+def test_compose_haproxy_runs_the_committed_configuration_on_its_published_port():
+    haproxy_service = compose()["services"]["haproxy"]
+    mounts = {volume.split(":")[0]: volume.split(":")[1] for volume in haproxy_service["volumes"]}
+    assert mounts["./haproxy.cfg"] == haproxy_service["command"][-1]
+    assert Path(mounts["./errors"]).parent == Path(mounts["./haproxy.cfg"]).parent  # default-path config
+    port = haproxy_service["environment"]["SANDBOX_BIND"].rsplit(":", 1)[1]
+    assert haproxy_service["ports"] == [f"{port}:{port}"]
+    template = (ROOT / "deploy" / "haproxy.cfg").read_text()
+    servers = [line.split()[1] for line in template.splitlines() if line.split()[:1] == ["server"]]
+    assert servers == sorted(name for name in compose()["services"] if name.startswith("worker-"))
+    # The compose environment, with loopback addresses for the names only Docker's DNS knows.
+    env = {**haproxy_service["environment"], "PATH": os.environ.get("PATH", ""),
+           "SANDBOX_WORKER_0_ADDR": "127.0.0.1:8081", "SANDBOX_WORKER_1_ADDR": "127.0.0.1:8082"}
+    done = subprocess.run([haproxy(), "-c", "-f", str(ROOT / "deploy" / "haproxy.cfg")], capture_output=True,
+                          text=True, env=env, timeout=30)
+    assert done.returncode == 0, done.stdout + done.stderr
