@@ -42,15 +42,15 @@ def haproxy() -> str:
 class Cluster:
     """The launcher as a user runs it, plus what it wrote to <data-dir>/cluster.json."""
 
-    def __init__(self, data_dir: Path):
-        self.data_dir, self.port = data_dir, free_port()
+    def __init__(self, data_dir: Path, workers: int = 2):
+        self.data_dir, self.workers, self.port = data_dir, workers, free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = data_dir / "launcher.log"
         self.process: subprocess.Popen | None = None
 
     def start(self) -> Cluster:
         haproxy()
-        command = [sys.executable, "-m", "opescare_sandbox", "cluster", "--workers", "2", "--port", str(self.port),
+        command = [sys.executable, "-m", "opescare_sandbox", "cluster", "--workers", str(self.workers), "--port", str(self.port),
                    "--worker-port", "0", "--data-dir", str(self.data_dir), "--patients", "20", "--no-rate-limit"]
         env = {k: v for k, v in os.environ.items() if not k.startswith("SANDBOX_")}
         env["SANDBOX_WEBHOOK_DELIVERY"] = "false"
@@ -313,6 +313,32 @@ def test_sigterm_stops_haproxy_and_every_worker(cluster):
     with pytest.raises(requests.ConnectionError):
         requests.get(cluster.url + "/sandbox/health", timeout=5)
     assert not (cluster.data_dir / "cluster.json").exists()
+
+
+def test_with_three_workers_unmoved_tenants_keep_their_worlds_and_moved_ones_start_fresh(cluster, fifty):
+    """The same data directory under three workers: consistent hashing moves tenants only to the new worker."""
+    cluster.stop()
+    logged = cluster.log.stat().st_size
+    bigger = Cluster(cluster.data_dir, workers=3).start()
+    try:
+        moved = []
+        for tenant, (owner, _, health_id) in fifty.items():
+            now = bigger.worker_of(tenant)
+            headers = token(bigger, tenant)
+            if now == owner:
+                assert_found(bigger, headers, health_id)
+                continue
+            assert now == 2, (tenant, owner, now)  # never from worker 0 to worker 1 or back
+            answer = requests.post(bigger.url + "/api/v1/connect/patients/resolve", json={"health_id": health_id},
+                                   headers=headers, timeout=10)
+            assert answer.status_code == 404, answer.text  # a fresh world on its new worker
+            moved.append(tenant)
+        assert 0 < len(moved) < len(fifty)
+        said = cluster.log.read_bytes()[logged:].decode()
+        assert f"{len(moved)} tenant(s) are stored on a worker that no longer owns them" in said, said
+        assert sum(f"{tenant} (worker-" in said for tenant in moved) == min(10, len(moved))  # names the first 10
+    finally:
+        bigger.stop()
 
 
 # -- deploy/compose.yaml (no Docker engine here: checked against the CLI and haproxy.cfg, never run) -----------

@@ -119,6 +119,7 @@ class Cluster:
         try:
             self.start()
             self.running = True
+            self.report_moved_tenants()
             self.say(f"OpesCare Sandbox cluster on http://{self.host}:{self.port}: {len(self.ports)} worker(s), "
                      f"data in {self.data_dir}{', public' if self.public else ''}; Ctrl-C stops it")
             while not self.stopping:
@@ -128,6 +129,13 @@ class Cluster:
             pass
         finally:
             self.stop()
+
+    @property
+    def local_host(self) -> str:
+        """Where this machine reaches HAProxy (an IPv6 literal needs brackets in a URL)."""
+        if self.host in ("0.0.0.0", "::", ""):
+            return "127.0.0.1"
+        return f"[{self.host}]" if ":" in self.host else self.host
 
     def _request_stop(self, *_args) -> None:
         self.stopping = True
@@ -159,9 +167,33 @@ class Cluster:
             wait_until_ok(f"http://127.0.0.1:{port}/sandbox/health", worker)
         self.proxy = Child("haproxy", [haproxy_binary(), "-db", "-f", str(config)], base_env, logs / "haproxy.log")
         self.proxy.start()
-        host = "127.0.0.1" if self.host in ("0.0.0.0", "::", "") else self.host
-        wait_until_ok(f"http://{host}:{self.port}/sandbox/health", self.proxy, timeout=30)
+        wait_until_ok(f"http://{self.local_host}:{self.port}/sandbox/health", self.proxy, timeout=30)
         self.write_state()
+
+    def report_moved_tenants(self, limit: int = 10_000) -> list[tuple[str, int, int | None]]:
+        """Tenants stored on a worker that no longer owns them (N changed): they start fresh on their new owner."""
+        moved = []
+        for folder in sorted(self.data_dir.glob("worker-*/tenants/*"))[:limit]:
+            stored_on = int(folder.parent.parent.name.removeprefix("worker-"))
+            owner = self.owner(folder.name)
+            if owner != stored_on:
+                moved.append((folder.name, stored_on, owner))
+        if moved:
+            names = ", ".join(f"{name} (worker-{old} -> worker-{new})" for name, old, new in moved[:10])
+            self.say(f"{len(moved)} tenant(s) are stored on a worker that no longer owns them and start fresh: "
+                     f"{names}{' ...' if len(moved) > 10 else ''}; to keep a world, move its folder "
+                     "(docs/cluster.md, Changing N)")
+        return moved
+
+    def owner(self, tenant: str) -> int | None:
+        """The worker HAProxy sends `tenant` to (a health check: it creates nothing)."""
+        request = urllib.request.Request(f"http://{self.local_host}:{self.port}/sandbox/health",
+                                         headers={"X-Sandbox-Tenant": tenant})
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return json.loads(response.read()).get("worker")
+        except (urllib.error.URLError, OSError, ValueError):
+            return None
 
     def supervise_once(self) -> None:
         """Restart whatever died: a worker comes back on its port and data directory, with its index."""
