@@ -143,6 +143,18 @@ def test_haproxy_accepts_the_rendered_configuration(cluster, public):
     assert "Configuration file is valid" in done.stdout
 
 
+# -- the worker field of GET /sandbox/health --------------------------------------------------------------
+@pytest.mark.parametrize(("setting", "expected"), [(None, None), ("0", 0), ("3", 3)])
+def test_health_names_the_worker_index_and_null_outside_a_cluster(setting, expected):
+    from opescare_sandbox import create_app
+
+    app = create_app({"TESTING": True, "IN_MEMORY": True, "WORKER": setting})
+    try:
+        assert app.test_client().get("/sandbox/health").json["worker"] == expected
+    finally:
+        app.extensions["opescare_sandbox"].extras["webhooks"].close()
+
+
 # -- tenant affinity -----------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def fifty(cluster):
@@ -157,6 +169,7 @@ def fifty(cluster):
 
 def test_fifty_tenants_writes_are_visible_and_each_tenant_stays_on_one_worker(cluster, fifty):
     assert {owner for owner, _, _ in fifty.values()} == {0, 1}  # both workers own some of the 50
+    assert cluster.get("/sandbox/health").json()["patients"] == 20  # the launcher's flags reached the workers
     for tenant, (owner, headers, health_id) in fifty.items():
         assert_found(cluster, headers, health_id)
         assert {cluster.worker_of(tenant) for _ in range(3)} == {owner}
