@@ -148,7 +148,7 @@ def test_haproxy_accepts_the_rendered_configuration(cluster, public):
 def test_health_names_the_worker_index_and_null_outside_a_cluster(setting, expected):
     from opescare_sandbox import create_app
 
-    app = create_app({"TESTING": True, "IN_MEMORY": True, "WORKER": setting})
+    app = create_app({"TESTING": True, "IN_MEMORY": True, "PATIENTS": 5, "WORKER": setting})
     try:
         assert app.test_client().get("/sandbox/health").json["worker"] == expected
     finally:
