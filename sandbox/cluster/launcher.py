@@ -76,7 +76,9 @@ def wait_until_ok(url: str, child: Child, timeout: float = 120.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if child.exited() is not None:
-            raise ClusterError(f"{child.name} exited with {child.exited()} while starting; see {child.log}")
+            tail = child.log.read_text(errors="replace").strip().splitlines()[-3:]
+            raise ClusterError(f"{child.name} exited with {child.exited()} while starting ({child.log}):\n"
+                               + "\n".join(tail))
         try:
             with urllib.request.urlopen(url, timeout=2) as response:
                 if response.status == 200:
