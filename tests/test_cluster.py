@@ -8,6 +8,7 @@ HAProxy missing is a failure, never a skip: `make test` installs it.
 
 from __future__ import annotations
 
+import http.server
 import json
 import os
 import shutil
@@ -312,6 +313,54 @@ def test_public_mode_limits_token_requests_per_source(cluster, tmp_path):
     finally:
         proxy.terminate()
         proxy.wait(10)
+
+
+class Echo(http.server.BaseHTTPRequestHandler):
+    """Stands in for a worker: answers with the header lines HAProxy forwarded to it."""
+
+    def do_GET(self):  # noqa: N802 (the stdlib's name)
+        body = json.dumps({"server": self.server.server_port, "headers": self.headers.items()}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *_args):
+        pass
+
+
+def test_workers_get_the_proxys_x_forwarded_for_and_the_default_tenant_header(tmp_path):
+    echoes = [http.server.ThreadingHTTPServer(("127.0.0.1", 0), Echo) for _ in range(2)]
+    for echo in echoes:
+        threading.Thread(target=echo.serve_forever, daemon=True).start()
+    port = free_port()
+    from opescare_sandbox.cluster.haproxy import write_haproxy
+
+    config = write_haproxy(tmp_path, f"127.0.0.1:{port}", [echo.server_port for echo in echoes])
+    proxy = subprocess.Popen([haproxy(), "-db", "-f", str(config)], stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+    try:
+        def forwarded(headers: dict) -> tuple[int, list]:
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    answer = requests.get(f"http://127.0.0.1:{port}/", headers=headers, timeout=10).json()
+                    return answer["server"], [(k.lower(), v) for k, v in answer["headers"]]
+                except requests.ConnectionError:
+                    assert time.monotonic() < deadline, "HAProxy did not start"
+                    time.sleep(0.05)
+
+        server, seen = forwarded({"X-Forwarded-For": "203.0.113.9"})
+        assert [v for k, v in seen if k == "x-forwarded-for"] == ["127.0.0.1"]  # the client's spoofed value is gone
+        assert [v for k, v in seen if k == "x-sandbox-tenant"] == ["default"]
+        assert forwarded({"X-Sandbox-Tenant": ""})[0] == forwarded({"X-Sandbox-Tenant": "default"})[0] == server
+    finally:
+        proxy.terminate()
+        proxy.wait(10)
+        for echo in echoes:
+            echo.shutdown()
+            echo.server_close()
 
 
 def test_sigterm_stops_haproxy_and_every_worker(cluster):
