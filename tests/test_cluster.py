@@ -203,6 +203,8 @@ def test_a_duplicated_tenant_header_is_400(cluster):
     head, _, body = raw.partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 400")
     assert json.loads(body) == PROXY_ERRORS["400-tenant-duplicate.json"].to_dict()
+    listed = cluster.get("/sandbox/health", "cl-00, cl-01")  # two values on one line: the same thing
+    assert (listed.status_code, listed.json()) == (400, PROXY_ERRORS["400-tenant-duplicate.json"].to_dict())
 
 
 # -- slow clients ----------------------------------------------------------------------------------------
