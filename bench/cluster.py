@@ -1,12 +1,14 @@
 """Part 5: the multi-tenant read mix (16 connections over 64 tenants) straight to one worker, then through
 HAProxy with 1 worker and with 2 workers (`opescare-sandbox cluster`). Rate limiting off; loopback only.
 
-Each figure is the median of `runs` wrk runs of `seconds` each after a one-second warm-up, against a fresh
-server (every tenant's world created and its token fetched before the clock starts).
+The three servers run side by side (fresh, every tenant's world created and its token fetched before the
+clock starts) and the wrk runs take turns between them; each figure is the median of `runs` runs of
+`seconds` each, after a one-second warm-up.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import tempfile
 import urllib.request
@@ -31,16 +33,7 @@ def tenant_tokens(base: str, path: Path) -> None:
     path.write_text("\n".join(lines) + "\n")
 
 
-def measure(args, runs: int, seconds: float) -> dict:
-    port = free_port()
-    base = f"http://{HOST}:{port}"
-    with tempfile.TemporaryDirectory() as data, process(args(port, data)):
-        until_ok(base + "/sandbox/health")
-        tokens = Path(data) / "tenants.txt"
-        tenant_tokens(base, tokens)
-        env = sandbox_env(BENCH_BASIC=OPENEYES_BASIC, BENCH_TENANTS=str(tokens))
-        wrk(base + "/", "tenant_mix.lua", 1, env)
-        results = [wrk(base + "/", "tenant_mix.lua", seconds, env) for _ in range(runs)]
+def summary(results: list[dict]) -> dict:
     return {
         "rps": median([r["rps"] for r in results]),
         "p50_ms": median([r["p50_us"] for r in results]) / 1000,
@@ -48,6 +41,27 @@ def measure(args, runs: int, seconds: float) -> dict:
         "non_2xx_or_errors": sum(sum(r["errors"].values()) for r in results),
         "runs": results,
     }
+
+
+def measure(setups: dict, runs: int, seconds: float) -> dict:
+    """All servers up at once (idle ones cost nothing), then wrk runs taking turns: A B C, A B C, ...
+    so a change in the machine's background load falls on every row alike."""
+    with contextlib.ExitStack() as stack:
+        targets = {}
+        for name, args in setups.items():
+            port, data = free_port(), stack.enter_context(tempfile.TemporaryDirectory())
+            stack.enter_context(process(args(port, data)))
+            base = f"http://{HOST}:{port}"
+            until_ok(base + "/sandbox/health")
+            tokens = Path(data) / "tenants.txt"
+            tenant_tokens(base, tokens)
+            targets[name] = (base + "/", sandbox_env(BENCH_BASIC=OPENEYES_BASIC, BENCH_TENANTS=str(tokens)))
+            wrk(targets[name][0], "tenant_mix.lua", 1, targets[name][1])
+        results = {name: [] for name in setups}
+        for _ in range(runs):
+            for name, (url, env) in targets.items():
+                results[name].append(wrk(url, "tenant_mix.lua", seconds, env))
+    return {name: summary(found) for name, found in results.items()}
 
 
 def cluster_args(workers: int):
@@ -58,11 +72,11 @@ def cluster_args(workers: int):
 
 
 def run(runs: int = 3, seconds: float = 5) -> dict:
-    return {
-        "direct": measure(lambda port, data: sandbox_args(port, "--no-rate-limit", "--data-dir", data), runs, seconds),
-        "haproxy_1": measure(cluster_args(1), runs, seconds),
-        "haproxy_2": measure(cluster_args(2), runs, seconds),
-    }
+    return measure({
+        "direct": lambda port, data: sandbox_args(port, "--no-rate-limit", "--data-dir", data),
+        "haproxy_1": cluster_args(1),
+        "haproxy_2": cluster_args(2),
+    }, runs, seconds)
 
 
 if __name__ == "__main__":
