@@ -272,6 +272,22 @@ def test_public_mode_limits_token_requests_per_source(cluster, tmp_path):
         proxy.wait(10)
 
 
+def test_a_killed_haproxy_is_restarted_and_tenants_stay_on_their_workers(cluster, fifty):
+    old = cluster.state()["haproxy"]["pid"]
+    os.kill(old, signal.SIGKILL)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if cluster.get("/sandbox/health").status_code == 200 and cluster.state()["haproxy"]["pid"] != old:
+                break
+        except requests.ConnectionError:
+            pass
+        time.sleep(0.05)
+    assert cluster.state()["haproxy"]["pid"] != old, cluster.log.read_text()
+    for tenant, (owner, _, _) in list(fifty.items())[:10]:
+        assert cluster.worker_of(tenant) == owner
+
+
 def test_sigterm_stops_haproxy_and_every_worker(cluster):
     state = cluster.state()
     pids = [state["haproxy"]["pid"]] + [w["pid"] for w in state["workers"]]
