@@ -61,6 +61,16 @@ class Child:
             except ProcessLookupError:
                 pass
 
+    def group_gone(self, timeout: float = 5.0) -> None:
+        """Until nothing of the group is left: a new worker must not meet the old one's socket or data lock."""
+        deadline = time.monotonic() + timeout
+        while self.process is not None and time.monotonic() < deadline:
+            try:
+                os.killpg(self.process.pid, 0)
+            except ProcessLookupError:
+                return
+            time.sleep(0.01)
+
     def wait(self, deadline: float) -> None:
         if self.process is None:
             return
@@ -204,6 +214,7 @@ class Cluster:
             if code is None or self.stopping:
                 continue
             child.signal_group(signal.SIGKILL)  # granian's worker process may outlive its parent
+            child.group_gone()
             quick = time.monotonic() - child.started < 5
             delay = min(5.0, 0.25 * 2 ** child.restarts) if quick else 0.0
             self.say(f"{child.name} exited ({_how(code)}); restarting" + (f" in {delay:.2f} s" if delay else ""))
