@@ -1,9 +1,10 @@
 """Part 5: the multi-tenant read mix (16 connections over 64 tenants) straight to one worker, then through
 HAProxy with 1 worker and with 2 workers (`opescare-sandbox cluster`). Rate limiting off; loopback only.
 
-The three servers run side by side (fresh, every tenant's world created and its token fetched before the
-clock starts) and the wrk runs take turns between them; each figure is the median of `runs` runs of
-`seconds` each, after a one-second warm-up.
+Two clusters run side by side (fresh, every tenant's world created and its token fetched before the clock
+starts); "straight to one worker" is the 1-worker cluster's worker on its own port. The wrk runs take turns
+between the three targets; each figure is the median of `runs` runs of `seconds` each, after a one-second
+warm-up.
 """
 
 from __future__ import annotations
@@ -11,10 +12,11 @@ from __future__ import annotations
 import contextlib
 import json
 import tempfile
+import time
 import urllib.request
 from pathlib import Path
 
-from common import DEMO, HOST, SANDBOX, free_port, median, process, sandbox_args, sandbox_env, until_ok
+from common import DEMO, HOST, SANDBOX, free_port, median, process, sandbox_env, until_ok
 from load import OPENEYES_BASIC, wrk
 
 TENANTS = 64
@@ -43,40 +45,36 @@ def summary(results: list[dict]) -> dict:
     }
 
 
-def measure(setups: dict, runs: int, seconds: float) -> dict:
-    """All servers up at once (idle ones cost nothing), then wrk runs taking turns: A B C, A B C, ...
-    so a change in the machine's background load falls on every row alike."""
-    with contextlib.ExitStack() as stack:
-        targets = {}
-        for name, args in setups.items():
-            port, data = free_port(), stack.enter_context(tempfile.TemporaryDirectory())
-            stack.enter_context(process(args(port, data)))
-            base = f"http://{HOST}:{port}"
-            until_ok(base + "/sandbox/health")
-            tokens = Path(data) / "tenants.txt"
-            tenant_tokens(base, tokens)
-            targets[name] = (base + "/", sandbox_env(BENCH_BASIC=OPENEYES_BASIC, BENCH_TENANTS=str(tokens)))
-            wrk(targets[name][0], "tenant_mix.lua", 1, targets[name][1])
-        results = {name: [] for name in setups}
-        for _ in range(runs):
-            for name, (url, env) in targets.items():
-                results[name].append(wrk(url, "tenant_mix.lua", seconds, env))
-    return {name: summary(found) for name, found in results.items()}
-
-
-def cluster_args(workers: int):
-    def args(port: int, data: str) -> list[str]:
-        return [SANDBOX, "cluster", "--workers", str(workers), "--host", HOST, "--port", str(port),
-                "--worker-port", "0", "--data-dir", data, "--no-rate-limit"]
-    return args
+def start_cluster(stack: contextlib.ExitStack, workers: int) -> tuple[str, dict]:
+    """A cluster on a free port; its URL and its <data-dir>/cluster.json (who runs where)."""
+    port, data = free_port(), stack.enter_context(tempfile.TemporaryDirectory())
+    stack.enter_context(process([SANDBOX, "cluster", "--workers", str(workers), "--host", HOST, "--port", str(port),
+                                 "--worker-port", "0", "--data-dir", data, "--no-rate-limit"]))
+    state = Path(data) / "cluster.json"
+    until_ok(f"http://{HOST}:{port}/sandbox/health")
+    while not state.exists():  # written just after HAProxy's first 200
+        time.sleep(0.05)
+    return f"http://{HOST}:{port}", json.loads(state.read_text())
 
 
 def run(runs: int = 3, seconds: float = 5) -> dict:
-    return measure({
-        "direct": lambda port, data: sandbox_args(port, "--no-rate-limit", "--data-dir", data),
-        "haproxy_1": cluster_args(1),
-        "haproxy_2": cluster_args(2),
-    }, runs, seconds)
+    """"Straight to one worker" is the 1-worker cluster's own worker, addressed on its port: the same process
+    (and the same scheduling) as behind HAProxy, so the difference between the two rows is HAProxy alone."""
+    with contextlib.ExitStack() as stack, tempfile.TemporaryDirectory() as scratch:
+        one, one_state = start_cluster(stack, 1)
+        two, _ = start_cluster(stack, 2)
+        worker = f"http://{HOST}:{one_state['workers'][0]['port']}"
+        targets = {}
+        for name, base in (("direct", worker), ("haproxy_1", one), ("haproxy_2", two)):
+            tokens = Path(scratch) / f"{name}.txt"
+            tenant_tokens(base, tokens)
+            targets[name] = (base + "/", sandbox_env(BENCH_BASIC=OPENEYES_BASIC, BENCH_TENANTS=str(tokens)))
+            wrk(targets[name][0], "tenant_mix.lua", 1, targets[name][1])
+        results = {name: [] for name in targets}
+        for _ in range(runs):  # taking turns: a drift in the machine's load falls on every row alike
+            for name, (url, env) in targets.items():
+                results[name].append(wrk(url, "tenant_mix.lua", seconds, env))
+    return {name: summary(found) for name, found in results.items()}
 
 
 if __name__ == "__main__":

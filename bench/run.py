@@ -176,7 +176,7 @@ def _scale_rows(s: dict) -> list[str]:
 def _cluster_rows(c: dict) -> list[str]:
     direct, one, two = c["direct"], c["haproxy_1"], c["haproxy_2"]
     overhead = 1 - one["rps"] / direct["rps"]
-    rows = [_row("multi-tenant read mix, one worker straight (serve)", _rps(direct) + _errors(direct), "(a reference)",
+    rows = [_row("multi-tenant read mix, straight to the worker (no HAProxy)", _rps(direct) + _errors(direct), "(a reference)",
                  "—", None),
             _row("multi-tenant read mix, HAProxy + 1 worker", _rps(one) + _errors(one),
                  f"HAProxy's overhead {overhead:.0%}", "overhead ≤ 15 %", overhead <= 0.15)]
