@@ -9,6 +9,7 @@ HOST   ?= $(or $(SANDBOX_HOST),127.0.0.1)
 PORT   ?= $(or $(SANDBOX_PORT),8080)
 
 .PHONY: run test bench spec lint fmt clean install install-test
+.PHONY: cluster
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -36,11 +37,23 @@ $(CHROMIUM):
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	else echo "The browser tests need Debian's chromium: sudo apt-get install chromium"; exit 1; fi
 
+# The cluster's load balancer is Debian's HAProxy (tests/test_cluster.py runs the real one).
+HAPROXY ?= /usr/sbin/haproxy
+$(HAPROXY):
+	@if [ "$$(id -u)" = 0 ]; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq haproxy >/dev/null; \
+	else echo "The cluster needs Debian's haproxy: sudo apt-get install haproxy"; exit 1; fi
+
 # Two pytest-xdist workers run the suite. Schemathesis reports its generated cases as subtests, which xdist
 # collapses (it then runs a fraction of them), so that one file runs in a single-process pass of its own.
-test: install-test $(CHROMIUM)
+test: install-test $(CHROMIUM) $(HAPROXY)
 	$(PY) -m pytest -n auto --dist loadgroup --ignore=tests/test_schemathesis.py
 	$(PY) -m pytest tests/test_schemathesis.py
+
+# N workers behind HAProxy on $(PORT), each tenant on one worker (docs/cluster.md).
+WORKERS ?= 2
+cluster: install $(HAPROXY)
+	$(VENV)/bin/opescare-sandbox cluster --workers $(WORKERS) --host $(HOST) --port $(PORT)
 
 spec: install
 	$(VENV)/bin/opescare-sandbox spec --output openapi.yaml
@@ -60,7 +73,7 @@ $(JAVA) $(NPM):
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq default-jre-headless nodejs npm >/dev/null; \
 	else echo "The benchmark's peers need Java and npm: sudo apt-get install default-jre-headless nodejs npm"; exit 1; fi
 
-bench: install $(WRK) $(JAVA) $(NPM)
+bench: install $(WRK) $(JAVA) $(NPM) $(HAPROXY)
 	$(PY) bench/run.py
 
 lint: install-test

@@ -7,6 +7,7 @@ Parts (each figure a median of repeated runs, measured in this run next to its r
   3. load.py       wrk, 16 connections, read and write mix vs hello-world on the same server
   4. scale.py      1k / 10k / 100k lookups, RSS, build     vs stock TinyDB on the same patients
   5. peers.py      the verify path, wrk -t2 -c16            vs WireMock, json-server, Prism, Flask hello-world
+  6. cluster.py    wrk, 16 connections over 64 tenants     one worker straight, HAProxy + 1 worker, + 2 workers
 `python bench/run.py --quick` runs everything once, shorter (a smoke test, not figures to publish).
 """
 
@@ -26,6 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import cluster  # noqa: E402
 import coldstart  # noqa: E402
 import load  # noqa: E402
 import peers  # noqa: E402
@@ -33,7 +35,7 @@ import reset  # noqa: E402
 import scale  # noqa: E402
 from common import BENCH, ROOT  # noqa: E402
 
-PARTS = ("coldstart", "reset", "load", "scale", "peers")
+PARTS = ("coldstart", "reset", "load", "scale", "peers", "cluster")
 
 
 def machine() -> dict:
@@ -84,6 +86,8 @@ def run_part(part: str, data: str, runs: int | None, quick: bool) -> dict:
         return scale.run(runs=runs or 3, data=data)
     if part == "peers":
         return peers.run(runs=1, seconds=2 if quick else 5)
+    if part == "cluster":
+        return cluster.run(runs=runs or 3, seconds=2 if quick else 5)
     raise SystemExit(f"unknown part {part!r}")
 
 
@@ -175,6 +179,25 @@ def _scale_rows(s: dict) -> list[str]:
         rows.append(_row(f"{n}: world build, cold / from cache", f"{f['build_cold_s']:.2f} s / {f['build_cached_s']:.2f} s",
                          "—", "cache ≤ 3 s" if big else "—", f["build_cached_s"] <= 3 if big else None))
     return rows
+
+
+def _cluster_rows(c: dict) -> list[str]:
+    direct, one, two = c["direct"], c["haproxy_1"], c["haproxy_2"]
+    overhead = 1 - one["rps"] / direct["rps"]
+    rows = [_row("multi-tenant read mix, straight to the worker (no HAProxy)", _rps(direct) + _errors(direct), "(a reference)",
+                 "—", None),
+            _row("multi-tenant read mix, HAProxy + 1 worker", _rps(one) + _errors(one),
+                 f"HAProxy's overhead {overhead:.0%}", "overhead ≤ 15 %", overhead <= 0.15)]
+    # The goal is judged against the stricter reference: one worker without HAProxy.
+    ratio, ratio_proxied = two["rps"] / direct["rps"], two["rps"] / one["rps"]
+    rows.append(_row("multi-tenant read mix, HAProxy + 2 workers", _rps(two) + _errors(two),
+                     f"{ratio:.2f}× one worker straight, {ratio_proxied:.2f}× HAProxy + 1 worker", "≥ 1.4×",
+                     ratio >= 1.4))
+    return rows
+
+
+def _errors(figures: dict) -> str:
+    return f", {figures['non_2xx_or_errors']} errors" if figures["non_2xx_or_errors"] else ""
 
 
 if __name__ == "__main__":

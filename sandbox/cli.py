@@ -182,3 +182,27 @@ def spec(output):
         Path(output).write_text(text, encoding="utf-8")
     else:
         sys.stdout.write(text)
+
+
+@main.command()
+@click.option("--workers", type=click.IntRange(1, 64), default=2, show_default=True, help="How many `serve` workers.")
+@click.option("--host", help=f"Interface HAProxy binds (default {DEFAULTS['HOST']}).")
+@click.option("--port", type=click.IntRange(1, 65535), help=f"HAProxy's port (default {DEFAULTS['PORT']}).")
+@click.option("--worker-port", type=click.IntRange(0, 65535),
+              help="Worker i listens on 127.0.0.1:<this + i> (default: --port + 1; 0: any free ports).")
+@world_options
+@click.option("--public", is_flag=True, help="Public mode: HAProxy's per-source rate limits, workers in public mode.")
+@click.option("--threads", type=click.IntRange(1, 256), help="Threads per worker (default 8).")
+@click.option("--admin-token", help="Require this bearer token on /sandbox/* controls.")
+@click.option("--tenant-ttl", type=click.IntRange(0), help="Seconds before an idle tenant is dropped (0: never).")
+@click.option("--rate-limit", type=click.IntRange(1), help="Requests per minute per client (default 200).")
+@click.option("--no-rate-limit", is_flag=True, help="Switch rate limiting off (load tests).")
+def cluster(host, port, data_dir, **flags):
+    """Serve N workers behind HAProxy, each tenant on one worker (see docs/cluster.md)."""
+    from .cluster import ClusterError, run_cluster
+
+    config = load_config({"HOST": host, "PORT": port, "DATA_DIR": data_dir})
+    try:
+        run_cluster(host=config["HOST"], port=int(config["PORT"]), data_dir=config["DATA_DIR"], **flags)
+    except ClusterError as error:
+        raise click.ClickException(str(error)) from error

@@ -36,6 +36,7 @@ DEFAULTS: dict[str, object] = {
     "WEBHOOK_QUEUE_SIZE": 256,
     "WEBHOOK_INTERVAL": 0.5,
     "CORS_ORIGINS": "*",
+    "WORKER": None,  # this worker's index in a cluster (set by `opescare-sandbox cluster`); None alone
 }
 
 # Environment variable -> how to read it. Every key of DEFAULTS can be set as SANDBOX_<KEY>.

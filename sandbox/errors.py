@@ -79,6 +79,10 @@ ValidationFailed = error_class(422, "validation_failed", "The request breaks a b
 RateLimitExceeded = error_class(429, "rate_limit_exceeded", "Too many requests for this client; slow down.")
 InternalError = error_class(500, "internal_error", "The sandbox failed to handle this request.")
 ServiceUnavailable = error_class(503, "service_unavailable", "The service is temporarily unavailable.")
+# Answered by HAProxy in front of a cluster, never by a worker (cluster.py writes them to deploy/errors/).
+RequestTimeout = error_class(408, "request_timeout", "The request did not arrive in time.")
+BadGateway = error_class(502, "bad_gateway", "The worker gave no valid answer.")
+GatewayTimeout = error_class(504, "gateway_timeout", "The worker did not answer in time.")
 
 
 

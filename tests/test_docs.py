@@ -66,6 +66,14 @@ CONSOLE_BLOCKS = {
     "$ opescare-sandbox serve --port 8766": "a second server refused by the first's lock (tests/test_process_lifecycle.py)",
     "$ opescare-sandbox serve --data-dir /tmp/other --port 8080": "a busy port (tests/test_process_lifecycle.py)",
     "$ opescare-sandbox serve -h": "help texts, checked by tests/test_process_lifecycle.py",
+    "$ make cluster WORKERS=2":
+        "HAProxy and two workers that block (tests/test_cluster.py starts the same cluster)",
+    "$ curl -s -H 'X-Sandbox-Tenant: ci-job-1' http://127.0.0.1:8080/sandbox/health":
+        "needs the cluster above (tests/test_cluster.py checks the worker field)",
+    "host-a$ SANDBOX_WORKER=0 opescare-sandbox serve --host 0.0.0.0 --port 8080 --data-dir /srv/sandbox":
+        "three machines",
+    "$ opescare-sandbox cluster --workers 3 ...":
+        "a cluster that blocks (tests/test_cluster.py changes N)",
 }
 
 

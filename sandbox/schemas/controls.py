@@ -17,6 +17,8 @@ class HealthSchema(ma.Schema):
     seed = ma.fields.Integer(required=True, metadata={"example": 42})
     patients = ma.fields.Integer(required=True, metadata={"example": 200})
     tenants = ma.fields.List(ma.fields.String(), required=True, metadata={"example": ["default"]})
+    worker = ma.fields.Integer(required=True, allow_none=True, metadata={
+        "example": None, "description": "Index of the cluster worker that answered; null outside a cluster."})
 
 
 class ResetRequestSchema(RequestSchema):

@@ -21,7 +21,12 @@ class Health(MethodView):
         """Readiness check."""
         store = sandbox().store
         return {"status": "ok", "version": __version__, "seed": store.seed, "patients": store.patients,
-                "tenants": store.tenants()}
+                "tenants": store.tenants(), "worker": _worker_index()}
+
+
+def _worker_index() -> int | None:
+    worker = sandbox().settings.get("WORKER")
+    return None if worker in (None, "") else int(worker)
 
 
 @blp.route("/reset")
