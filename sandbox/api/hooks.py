@@ -10,19 +10,25 @@ journal entry; on teardown the tenant is released.
 from __future__ import annotations
 
 import hmac
+import ipaddress
 import json
 import logging
+import threading
 import time
+from contextlib import contextmanager
 
 from flask import Flask, current_app, g, request
 
-from ..domain import clock
-from ..errors import AdminTokenRequired, RateLimitExceeded
+from ..domain import clock, tokens
+from ..errors import AdminTokenRequired, LimitReached, RateLimitExceeded, SandboxError
+from ..runtime.egress import parse_networks
 from ..runtime.expiry import IdleSweeper
 from ..runtime.ratelimit import RateLimiter
 from ..runtime.simulation import QUERY_PARAMETER, parse, simulated_error
+from ..runtime.throttle import LoginThrottle
 from ..storage.journal import Journals, body_excerpt, query_excerpt
 from ..storage.snapshots import Snapshots
+from . import auth, openeyes
 from .context import sandbox, tenant, world
 
 log = logging.getLogger(__name__)
@@ -31,6 +37,9 @@ CONNECT_PREFIX = "/api/v1/connect/"
 OPENEYES_PREFIX = "/api/v1/patient/"
 CONTROLS_PREFIX = "/sandbox/"
 OPEN_CONTROLS = ("/sandbox/health",)  # no admin token needed: readiness checks
+# Public profile: these act beyond the caller's tenant, so they need the admin token; every other control
+# works for whoever holds the tenant name (docs/hosted.md classes every route).
+GLOBAL_CONTROLS = ("/sandbox/chaos",)
 UNJOURNALED = ("/sandbox/requests", "/sandbox/health")  # reading the journal must not fill it; polling is noise
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 OPENEYES_BODIES = {401: "401 Unauthorized", 403: "403 Forbidden"}
@@ -59,10 +68,56 @@ def sandbox_services(app: Flask) -> dict:
     extras["snapshots"] = Snapshots(store, now=clock.now_iso)
     extras["rate_limiter"] = RateLimiter(int(settings["RATE_LIMIT"])) if settings["RATE_LIMIT_ENABLED"] else None
     extras["sweeper"] = IdleSweeper(store, float(settings["TENANT_TTL"] or 0))
+    failures = int(settings.get("LOGIN_FAILURES") or 0)
+    extras["login_throttle"] = LoginThrottle(failures) if failures else None
+    extras["delayed"] = DelayedRequests(int(settings.get("MAX_DELAYED_PER_TENANT") or 0))
+    extras["trusted_proxies"] = parse_networks(str(settings.get("TRUSTED_PROXIES") or ""))
     return extras
 
 
+class DelayedRequests:
+    """How many `Prefer: delay=` requests of each tenant sleep right now; at most `limit` (0: no bound)."""
+
+    def __init__(self, limit: int):
+        self.limit, self._counts, self._lock = limit, {}, threading.Lock()
+
+    @contextmanager
+    def slot(self, tenant_name: str):
+        with self._lock:
+            if self.limit and self._counts.get(tenant_name, 0) >= self.limit:
+                raise LimitReached("delayed_requests_per_tenant", self.limit, status=429, error="delay_limit",
+                                   headers={"Retry-After": "1"})
+            self._counts[tenant_name] = self._counts.get(tenant_name, 0) + 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._counts[tenant_name] -= 1
+                if not self._counts[tenant_name]:
+                    del self._counts[tenant_name]
+
+
 # -- before ------------------------------------------------------------------------------------------
+def trust_forwarded_for() -> None:
+    """Behind a proxy in SANDBOX_TRUSTED_PROXIES, the client is the last address it did not add itself."""
+    trusted = sandbox().extras.get("trusted_proxies")
+    if not trusted or not _in_networks(request.remote_addr, trusted):
+        return  # anyone else's X-Forwarded-For is just a header
+    hops = [h.strip() for h in request.headers.get("X-Forwarded-For", "").split(",") if h.strip()]
+    for hop in reversed(hops):
+        if not _in_networks(hop, trusted):
+            request.environ["REMOTE_ADDR"] = hop
+            return
+
+
+def _in_networks(address: str | None, networks) -> bool:
+    try:
+        ip = ipaddress.ip_address(address or "")
+    except ValueError:
+        return False
+    return any(ip in net for net in networks)
+
+
 def begin_request() -> None:
     g.started = time.perf_counter()
     sandbox().store.hold(tenant())
@@ -72,29 +127,71 @@ def begin_request() -> None:
 
 def require_admin_token() -> None:
     expected = sandbox().settings.get("ADMIN_TOKEN")
-    if not expected or not request.path.startswith(CONTROLS_PREFIX) or request.path in OPEN_CONTROLS:
+    if request.method == "OPTIONS":  # a CORS preflight carries no credentials, in any mode
+        return
+    if not request.path.startswith(CONTROLS_PREFIX) or request.path in OPEN_CONTROLS:
+        return
+    if sandbox().settings.get("PUBLIC"):
+        if not request.path.startswith(GLOBAL_CONTROLS):
+            return  # per-tenant: the (unguessable) tenant name is the credential
+        if not expected:
+            raise AdminTokenRequired("This control acts on every tenant; the server has no admin token.")
+    if not expected:
         return
     scheme, _, given = request.headers.get("Authorization", "").strip().partition(" ")
     if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), str(expected).encode()):
         raise AdminTokenRequired(headers={"WWW-Authenticate": 'Bearer realm="sandbox-admin"'})
 
 
+def may_list_tenants() -> bool:
+    """Tenant names are credentials on a shared server: only the admin sees them (or anyone, locally, without one)."""
+    expected = sandbox().settings.get("ADMIN_TOKEN")
+    if not expected:
+        return not sandbox().settings.get("PUBLIC")
+    scheme, _, given = request.headers.get("Authorization", "").strip().partition(" ")
+    return scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), str(expected).encode())
+
+
 def simulate():
-    """`Prefer: delay=` sleeps (no lock held), `Prefer: code=` answers the documented error. State is untouched."""
+    """`Prefer: delay=` sleeps (no lock held), `Prefer: code=` answers the documented error. State is untouched.
+
+    Only for an authenticated caller: an unauthenticated request never sleeps (it would be a free stall).
+    """
     if not request.path.startswith((CONNECT_PREFIX, OPENEYES_PREFIX)):
         return None
     values = request.headers.getlist("Prefer") + request.args.getlist(QUERY_PARAMETER)
     if not values:
         return None
     preferences = parse(values, int(sandbox().settings["MAX_DELAY_MS"]))
+    if preferences.empty or not _authenticated():
+        return None
     if preferences.delay_ms:
-        time.sleep(preferences.delay_ms / 1000)
+        with sandbox().extras["delayed"].slot(tenant()):
+            time.sleep(preferences.delay_ms / 1000)
     if preferences.code is None:
         return None
     g.simulated = preferences.code
     if request.path.startswith(OPENEYES_PREFIX) and preferences.code in OPENEYES_BODIES:
         return openeyes_auth_failure(preferences.code)
     raise simulated_error(preferences.code)
+
+
+def _authenticated() -> bool:
+    """A verified bearer token (authenticate_first ran), OpenEyes Basic credentials, or a token request's client."""
+    if g.get("claims"):
+        return True
+    try:
+        if request.path.startswith(OPENEYES_PREFIX):
+            return openeyes.basic_user() is not None
+        if request.path == auth.TOKEN_PATH:
+            return auth.token_client() is not None
+        scheme, _, token = request.headers.get("Authorization", "").strip().partition(" ")
+        if scheme.lower() == "bearer" and token.strip():  # verified, not cached: the view counts it for rate limits
+            tokens.verify_token(world(), sandbox().key, token.strip(), tenant())
+            return True
+    except SandboxError:
+        return False
+    return False
 
 
 def openeyes_auth_failure(code: int):

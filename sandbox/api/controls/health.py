@@ -10,6 +10,7 @@ from ...schemas.common import ErrorSchema
 from ...schemas.controls import HealthSchema, ResetRequestSchema, ResetResponseSchema
 from ...version import __version__
 from ..context import sandbox, tenant
+from ..hooks import may_list_tenants
 from .blueprint import admin_only, blp
 
 
@@ -18,10 +19,10 @@ class Health(MethodView):
     @blp.doc(security=[])
     @blp.response(200, HealthSchema)
     def get(self):
-        """Readiness check."""
+        """Readiness check (tenant names only for the admin token, or on a local server without one)."""
         store = sandbox().store
         return {"status": "ok", "version": __version__, "seed": store.seed, "patients": store.patients,
-                "tenants": store.tenants()}
+                "tenants": store.tenants() if may_list_tenants() else []}
 
 
 @blp.route("/reset")
