@@ -64,7 +64,7 @@ def register_hooks(app: Flask) -> None:
 def sandbox_services(app: Flask) -> dict:
     extras = app.extensions["opescare_sandbox"].extras
     settings, store = app.extensions["opescare_sandbox"].settings, app.extensions["opescare_sandbox"].store
-    extras["journals"] = Journals(int(settings["JOURNAL_SIZE"]))
+    extras["journals"] = Journals(int(settings["JOURNAL_SIZE"]), int(settings.get("JOURNAL_BYTES") or 0))
     extras["snapshots"] = Snapshots(store, now=clock.now_iso)
     extras["rate_limiter"] = RateLimiter(int(settings["RATE_LIMIT"])) if settings["RATE_LIMIT_ENABLED"] else None
     extras["sweeper"] = IdleSweeper(store, float(settings["TENANT_TTL"] or 0))

@@ -34,6 +34,7 @@ from functools import partial
 from http.client import HTTPException
 
 from ..domain import deliveries, webhooks
+from ..storage.journal import redact_url
 from ..version import __version__
 from . import outbound
 from .egress import EgressPolicy
@@ -249,7 +250,7 @@ class WebhookDispatcher:
         status_code, error, excerpt, latency_ms = self._post(attempt, signature)
         doc = deliveries.record_attempt(world, attempt, status_code, latency_ms, error, signature, excerpt)
         outcome = doc["status"] if doc else "discarded"
-        log.info("webhook %s attempt %d -> %s: %s %s", attempt.delivery_id, attempt.number, attempt.url,
+        log.info("webhook %s attempt %d -> %s: %s %s", attempt.delivery_id, attempt.number, redact_url(attempt.url),
                  status_code or error, outcome)
         return {"delivery_id": attempt.delivery_id, "event_id": attempt.event_id, "url": attempt.url,
                 "attempt": attempt.number, "status_code": status_code, "error": error, "status": outcome}

@@ -11,29 +11,49 @@ import itertools
 import json
 import re
 import threading
+import unicodedata
 from collections import deque
+from urllib.parse import unquote_plus
 
 DEFAULT_SIZE = 1000
 BODY_LIMIT = 2048  # characters kept of each request and response body
 REDACTED = "[redacted]"
-SECRET_FIELDS = frozenset({"client_secret", "webhook_secret", "secret", "access_token", "password"})
-_SECRET_MARKERS = tuple(name.encode() for name in ("secret", "access_token", "password"))
-# `name=value` (forms, query strings) or `"name": "value"` (JSON we could not parse): hide the value.
-_SECRET_TEXT = re.compile(r'((?:client_secret|webhook_secret|secret|access_token|password)"?\s*[:=]\s*"?)[^"&,}\s]*')
+# A key is secret-bearing if, folded (NFKC, casefold, letters and digits only), it contains one of these:
+# `Client-Secret`, `clientSecret`, `ＳＥＣＲＥＴ` and (once parsed) `s\u0065cret` all are.
+SECRET_WORDS = ("secret", "password", "passwd", "token", "authorization", "credential", "apikey")
+# `name=value` inside a text (a query string, a URL in a JSON value) whose name is secret-bearing.
+_SECRET_PAIR = re.compile(r"([\w.%-]*(?:secret|password|passwd|token|authorization|credential|api_?key)[\w.%-]*=)"
+                          r"[^&#\s\"]*", re.IGNORECASE)
+ENTRY_OVERHEAD = 200  # bytes counted per entry besides its texts (ids, method, status, timings)
+
+
+NOT_SECRET = frozenset({"tokentype"})  # "Bearer": hiding it only makes token responses harder to read
+
+
+def is_secret_key(key) -> bool:
+    folded = "".join(c for c in unicodedata.normalize("NFKC", str(key)).casefold() if c.isalnum())
+    return folded not in NOT_SECRET and any(word in folded for word in SECRET_WORDS)
 
 
 class RequestJournal:
     """One tenant's recent requests, newest last inside, newest first out."""
 
-    def __init__(self, size: int = DEFAULT_SIZE):
+    def __init__(self, size: int = DEFAULT_SIZE, max_bytes: int = 0):
         self.entries: deque[dict] = deque(maxlen=max(1, int(size)))
+        self.max_bytes, self.bytes = int(max_bytes or 0), 0  # 0: bounded by the entry count only
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
 
     def record(self, entry: dict) -> dict:
         with self._lock:
             entry = {"id": f"req_{next(self._ids):06d}", **entry}
+            if self.max_bytes:
+                if len(self.entries) == self.entries.maxlen:
+                    self.bytes -= _weight(self.entries[0])
+                self.bytes += _weight(entry)
             self.entries.append(entry)
+            while self.max_bytes and self.bytes > self.max_bytes and len(self.entries) > 1:
+                self.bytes -= _weight(self.entries.popleft())
         return entry
 
     def query(self, method: str | None = None, path: str | None = None, status: int | None = None,
@@ -55,6 +75,7 @@ class RequestJournal:
     def clear(self) -> None:
         with self._lock:
             self.entries.clear()
+            self.bytes = 0
 
     def __len__(self) -> int:
         return len(self.entries)
@@ -63,8 +84,8 @@ class RequestJournal:
 class Journals:
     """Every tenant's journal, created on first use; all the same size."""
 
-    def __init__(self, size: int = DEFAULT_SIZE):
-        self.size = size
+    def __init__(self, size: int = DEFAULT_SIZE, max_bytes: int = 0):
+        self.size, self.max_bytes = size, max_bytes
         self._journals: dict[str, RequestJournal] = {}
         self._lock = threading.Lock()
 
@@ -72,7 +93,7 @@ class Journals:
         journal = self._journals.get(tenant)
         if journal is None:
             with self._lock:
-                journal = self._journals.setdefault(tenant, RequestJournal(self.size))
+                journal = self._journals.setdefault(tenant, RequestJournal(self.size, self.max_bytes))
         return journal
 
     def drop(self, tenant: str) -> None:
@@ -80,37 +101,60 @@ class Journals:
             self._journals.pop(tenant, None)
 
 
+def _weight(entry: dict) -> int:
+    return ENTRY_OVERHEAD + sum(len(entry.get(k) or "") for k in ("path", "query", "request_body", "response_body"))
+
+
 def body_excerpt(raw: bytes, form: dict | None = None) -> str | None:
-    """A body as journal text: secrets redacted, cut to BODY_LIMIT characters. None when empty."""
+    """A body as journal text: parsed, secrets redacted, cut to BODY_LIMIT characters. None when empty.
+
+    Redaction works on the parsed body, never on its bytes: `"s\\u0065cret"` is `secret` only once parsed.
+    A body that does not parse as JSON keeps no excerpt at all: there is nothing to redact it by.
+    """
     if form:
         return _truncate(json.dumps(redact(form), ensure_ascii=False))
     if not raw:
         return None
-    if any(marker in raw for marker in _SECRET_MARKERS):  # parse only when something may need hiding
-        try:
-            return _truncate(json.dumps(redact(json.loads(raw)), ensure_ascii=False, separators=(",", ":")))
-        except ValueError:
-            return _truncate(_redact_text(raw.decode("utf-8", "replace")))
-    return _truncate(raw[: BODY_LIMIT * 4].decode("utf-8", "replace").strip())
+    try:
+        parsed = json.loads(raw)
+    except (ValueError, RecursionError):
+        return f"[unparsed body: {len(raw)} bytes]"
+    hidden = redact(parsed)
+    if hidden == parsed:  # nothing to hide: the caller's own bytes, as sent
+        return _truncate(raw[: BODY_LIMIT * 4].decode("utf-8", "replace").strip())
+    return _truncate(json.dumps(hidden, ensure_ascii=False, separators=(",", ":")))
 
 
 def query_excerpt(query: str) -> str:
-    if not any(marker.decode() in query for marker in _SECRET_MARKERS):
+    """The query string with the value of every secret-bearing parameter (however encoded) replaced."""
+    if not query:
         return query
-    return _redact_text(query)
+    pairs = []
+    for pair in query.split("&"):
+        name = pair.split("=", 1)[0]
+        pairs.append(f"{name}={REDACTED}" if is_secret_key(unquote_plus(name)) else _redact_text(pair))
+    return "&".join(pairs)
 
 
 def redact(value):
-    """A copy of a JSON value with every secret-bearing field's value replaced."""
+    """A copy of a JSON value with every secret-bearing field's value replaced, and secrets in texts hidden."""
     if isinstance(value, dict):
-        return {k: (REDACTED if k in SECRET_FIELDS else redact(v)) for k, v in value.items()}
+        return {k: (REDACTED if is_secret_key(k) else redact(v)) for k, v in value.items()}
     if isinstance(value, list):
         return [redact(v) for v in value]
+    if isinstance(value, str) and "=" in value:
+        return _redact_text(value)
     return value
 
 
+def redact_url(url: str) -> str:
+    """A URL for logs: secret-bearing query parameters hidden."""
+    base, sep, query = url.partition("?")
+    return base + sep + query_excerpt(query) if sep else url
+
+
 def _redact_text(text: str) -> str:
-    return _SECRET_TEXT.sub(lambda m: m.group(1) + REDACTED, text)
+    return _SECRET_PAIR.sub(lambda m: m.group(1) + REDACTED, text)
 
 
 def _truncate(text: str) -> str:
