@@ -73,7 +73,8 @@ def create_app(config: dict | None = None) -> Flask:
 
     fixtures_dir = Path(settings["FIXTURES_DIR"])
     store = WorldStore(
-        TemplateSource(fixtures_dir, cache_dir=None if settings["IN_MEMORY"] else Path(settings["DATA_DIR"]) / "templates"),
+        TemplateSource(fixtures_dir, cache_dir=None if settings["IN_MEMORY"] else Path(settings["DATA_DIR"]) / "templates",
+                       max_count=int(settings["TEMPLATE_MAX_COUNT"]), max_bytes=int(settings["TEMPLATE_MAX_BYTES"])),
         seed=int(settings["SEED"]),
         patients=int(settings["PATIENTS"]),
         data_dir=None if settings["IN_MEMORY"] else settings["DATA_DIR"],

@@ -21,6 +21,7 @@ from flask import Flask, current_app, g, request
 
 from ..domain import clock, tokens
 from ..errors import AdminTokenRequired, LimitReached, RateLimitExceeded, SandboxError
+from ..runtime.bounds import TenantAdmission
 from ..runtime.egress import parse_networks
 from ..runtime.expiry import IdleSweeper
 from ..runtime.ratelimit import RateLimiter
@@ -65,7 +66,8 @@ def sandbox_services(app: Flask) -> dict:
     extras = app.extensions["opescare_sandbox"].extras
     settings, store = app.extensions["opescare_sandbox"].settings, app.extensions["opescare_sandbox"].store
     extras["journals"] = Journals(int(settings["JOURNAL_SIZE"]), int(settings.get("JOURNAL_BYTES") or 0))
-    extras["snapshots"] = Snapshots(store, now=clock.now_iso)
+    extras["snapshots"] = Snapshots(store, now=clock.now_iso, **_limit("limit", settings.get("MAX_SNAPSHOTS")))
+    extras["admission"] = TenantAdmission(store, int(settings.get("MAX_TENANTS") or 0), float(settings["TENANT_TTL"] or 0))
     extras["rate_limiter"] = RateLimiter(int(settings["RATE_LIMIT"])) if settings["RATE_LIMIT_ENABLED"] else None
     extras["sweeper"] = IdleSweeper(store, float(settings["TENANT_TTL"] or 0))
     failures = int(settings.get("LOGIN_FAILURES") or 0)
@@ -73,6 +75,11 @@ def sandbox_services(app: Flask) -> dict:
     extras["delayed"] = DelayedRequests(int(settings.get("MAX_DELAYED_PER_TENANT") or 0))
     extras["trusted_proxies"] = parse_networks(str(settings.get("TRUSTED_PROXIES") or ""))
     return extras
+
+
+def _limit(name: str, value) -> dict:
+    """A keyword argument only when a bound is configured: 0 keeps the component's own default."""
+    return {name: int(value)} if value else {}
 
 
 class DelayedRequests:
@@ -120,6 +127,7 @@ def _in_networks(address: str | None, networks) -> bool:
 
 def begin_request() -> None:
     g.started = time.perf_counter()
+    sandbox().extras["admission"].admit(tenant())  # public profile: a new tenant needs room (429 tenant_limit)
     sandbox().store.hold(tenant())
     g.held = tenant()
     sandbox().extras["sweeper"].maybe_sweep()
