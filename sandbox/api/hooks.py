@@ -113,7 +113,7 @@ def trust_forwarded_for() -> None:
     hops = [h.strip() for h in request.headers.get("X-Forwarded-For", "").split(",") if h.strip()]
     for hop in reversed(hops):
         if not _in_networks(hop, trusted):
-            request.environ["REMOTE_ADDR"] = hop
+            request.environ["REMOTE_ADDR"] = request.remote_addr = hop  # werkzeug copied it at construction
             return
 
 
