@@ -153,6 +153,9 @@ def test_secrets_never_reach_the_journal_or_the_log(public):
                     headers={**visitor.auth, "Content-Type": "application/x-www-form-urlencoded"})
     visitor.request("POST", TOKEN_URL, data={"grant_type": "client_credentials", "client_id": "demo_dev_sandbox",
                                              "CLIENT_SECRET": SECRET})
+    assert visitor.subscribe(f"https://8.8.8.8/hook?api_token={SECRET}").status_code == 201
+    visitor.trigger()
+    assert visitor.deliveries() and SECRET not in json.dumps(visitor.deliveries())
     journal = json.dumps(visitor.request("GET", "/sandbox/requests").json())
     assert SECRET not in journal and "two words" not in journal and visitor.token() not in journal
     assert SECRET not in public.log_text()
