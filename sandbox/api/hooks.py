@@ -38,9 +38,10 @@ CONNECT_PREFIX = "/api/v1/connect/"
 OPENEYES_PREFIX = "/api/v1/patient/"
 CONTROLS_PREFIX = "/sandbox/"
 OPEN_CONTROLS = ("/sandbox/health",)  # no admin token needed: readiness checks
-# Public profile: these act beyond the caller's tenant, so they need the admin token; every other control
-# works for whoever holds the tenant name (docs/hosted.md classes every route).
-GLOBAL_CONTROLS = ("/sandbox/chaos",)
+# Public profile: controls that act beyond the caller's tenant live under this prefix and need the admin
+# token; every other control works for whoever holds the tenant name (docs/hosted.md classes every route).
+# None exists yet: every control of today and of this wave acts on its own tenant only.
+GLOBAL_CONTROLS = ("/sandbox/admin/",)
 UNJOURNALED = ("/sandbox/requests", "/sandbox/health")  # reading the journal must not fill it; polling is noise
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 OPENEYES_BODIES = {401: "401 Unauthorized", 403: "403 Forbidden"}
