@@ -21,9 +21,9 @@ REDACTED = "[redacted]"
 # A key is secret-bearing if, folded (NFKC, casefold, letters and digits only), it contains one of these:
 # `Client-Secret`, `clientSecret`, `ＳＥＣＲＥＴ` and (once parsed) `s\u0065cret` all are.
 SECRET_WORDS = ("secret", "password", "passwd", "token", "authorization", "credential", "apikey")
-# `name=value` inside a text (a query string, a URL in a JSON value) whose name is secret-bearing.
-_SECRET_PAIR = re.compile(r"([\w.%-]*(?:secret|password|passwd|token|authorization|credential|api_?key)[\w.%-]*=)"
-                          r"[^&#\s\"]*", re.IGNORECASE)
+# `name=value` pairs inside a text (a query string, a URL in a JSON value) are split at these characters:
+# one pass, no backtracking, so a 200 KB query costs what its length costs.
+_PAIR_SEPARATORS = re.compile(r"([&?#\s\"';,])")
 ENTRY_OVERHEAD = 200  # bytes counted per entry besides its texts (ids, method, status, timings)
 
 
@@ -127,13 +127,7 @@ def body_excerpt(raw: bytes, form: dict | None = None) -> str | None:
 
 def query_excerpt(query: str) -> str:
     """The query string with the value of every secret-bearing parameter (however encoded) replaced."""
-    if not query:
-        return query
-    pairs = []
-    for pair in query.split("&"):
-        name = pair.split("=", 1)[0]
-        pairs.append(f"{name}={REDACTED}" if is_secret_key(unquote_plus(name)) else _redact_text(pair))
-    return "&".join(pairs)
+    return _redact_text(query) if query else query
 
 
 def redact(value):
@@ -154,7 +148,14 @@ def redact_url(url: str) -> str:
 
 
 def _redact_text(text: str) -> str:
-    return _SECRET_PAIR.sub(lambda m: m.group(1) + REDACTED, text)
+    if "=" not in text:
+        return text
+    parts = _PAIR_SEPARATORS.split(text)
+    for i, part in enumerate(parts):
+        name, equals, _ = part.partition("=")
+        if equals and is_secret_key(unquote_plus(name)):
+            parts[i] = f"{name}={REDACTED}"
+    return "".join(parts)
 
 
 def _truncate(text: str) -> str:
