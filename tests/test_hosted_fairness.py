@@ -77,3 +77,16 @@ def test_retry_pending_never_waits_on_another_tenant(server, dead_tenant):
         assert [a["status"] for a in answer.json()["attempted"]] == ["delivered"]
     finally:
         receiver.close()
+
+
+def test_the_fair_queue_serves_tenants_in_turn_within_their_share():
+    from opescare_sandbox.runtime.fairqueue import FairQueue
+
+    queue = FairQueue(per_tenant=2, size=100)
+    for n in range(50):
+        assert queue.put("dead", n)
+    assert queue.put("alive", "a")
+    assert [queue.next() for _ in range(4)] == [("dead", 0), ("alive", "a"), ("dead", 1), None]  # dead: share used
+    queue.done("dead")
+    assert queue.next() == ("dead", 2)
+    assert queue.take("dead") == list(range(3, 50)) and not queue

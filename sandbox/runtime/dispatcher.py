@@ -7,7 +7,7 @@ How a delivery travels:
    rows once the event's transaction has committed (and never sees rows of one that rolled back).
 3. It claims each due row (an in-memory set keeps one attempt per row at a time) and puts it on its
    tenant's bounded queue; a small pool of worker threads POSTs it, outside the world lock, and records
-   the attempt. Workers take tenants in turn and run at most `per_tenant` attempts of one tenant at
+   the attempt. Workers take tenants in turn and run at most half their number of attempts of one tenant at
    once, so a tenant whose receivers never answer holds only its share of the workers: another
    tenant's delivery waits at most one delivery timeout. When a tenant's queue is full the row simply
    stays pending; the next tick (every `interval` seconds) tries again. Retries are pending rows that
@@ -28,7 +28,6 @@ import logging
 import threading
 import time
 import weakref
-from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from http.client import HTTPException
@@ -38,6 +37,7 @@ from ..storage.journal import redact_url
 from ..version import __version__
 from . import outbound
 from .egress import EgressPolicy
+from .fairqueue import FairQueue
 
 log = logging.getLogger(__name__)
 
@@ -53,12 +53,9 @@ class WebhookDispatcher:
         self.timeout, self.workers, self.interval, self.idle_exit = timeout, workers, interval, idle_exit
         self.enabled = enabled
         self.egress = egress or EgressPolicy()
-        self.queue_size = queue_size  # per tenant
-        self.per_tenant = max(1, workers // 2)  # the rest stay free for other tenants
-        self._queues: dict[str, deque] = {}  # tenant -> claimed rows waiting for a worker
-        self._turns: deque[str] = deque()  # tenants with queued rows, in the order workers serve them
-        self._busy: dict[str, int] = {}  # tenant -> attempts under way on workers
-        self._lock = threading.Condition()  # guards everything above and below; notified on every change
+        # Claimed rows waiting for a worker; half the workers at most for one tenant, the rest stay free for others.
+        self._queue = FairQueue(per_tenant=workers // 2, size=queue_size)
+        self._lock = threading.Condition()  # guards the queue and the sets below; notified on every change
         self._in_flight: set[tuple[str, int]] = set()
         self._watched: dict[str, int] = {}  # tenant -> generation (bumped by every notify)
         self._worker_threads: set[threading.Thread] = set()
@@ -116,10 +113,8 @@ class WebhookDispatcher:
         with self._lock:
             self._closed = True
             threads = [t for t in (self._scheduler, *self._worker_threads) if t is not None]
-            for tenant, rows in self._queues.items():  # queued rows stay pending in the store
+            for tenant, rows in self._queue.drain().items():  # queued rows stay pending in the store
                 self._in_flight.difference_update((tenant, doc_id) for doc_id in rows)
-            self._queues.clear()
-            self._turns.clear()
             self._lock.notify_all()
         self._wake.set()
         for thread in threads:
@@ -172,14 +167,8 @@ class WebhookDispatcher:
     def _enqueue(self, key: tuple[str, int]) -> bool:
         tenant, doc_id = key
         with self._lock:
-            if self._closed:
+            if self._closed or not self._queue.put(tenant, doc_id):
                 return False
-            rows = self._queues.setdefault(tenant, deque())
-            if len(rows) >= self.queue_size:
-                return False
-            rows.append(doc_id)
-            if tenant not in self._turns:
-                self._turns.append(tenant)
             while len(self._worker_threads) < self.workers:
                 self._worker_threads.add(self._start(self._worker_loop, "webhook-worker"))
             self._lock.notify_all()
@@ -188,37 +177,19 @@ class WebhookDispatcher:
     def _take_queued(self, tenant: str) -> list[int]:
         """Remove (still claimed) the tenant's rows that wait for a worker."""
         with self._lock:
-            rows = self._queues.pop(tenant, deque())
-            if tenant in self._turns:
-                self._turns.remove(tenant)
-            return list(rows)
+            return self._queue.take(tenant)
 
     # -- workers ---------------------------------------------------------------------------------
-    def _next_job(self) -> tuple[str, int] | None:
-        """Under the lock: the first tenant in turn with a queued row and a free share; it goes to the back."""
-        for _ in range(len(self._turns)):
-            tenant = self._turns.popleft()
-            rows = self._queues.get(tenant)
-            if not rows:
-                self._queues.pop(tenant, None)
-                continue
-            self._turns.append(tenant)
-            if self._busy.get(tenant, 0) >= self.per_tenant:
-                continue
-            self._busy[tenant] = self._busy.get(tenant, 0) + 1
-            return tenant, rows.popleft()
-        return None
-
     def _worker_loop(self) -> None:
         me = threading.current_thread()
         while True:
             with self._lock:
-                key = None if self._closed else self._next_job()
+                key = None if self._closed else self._queue.next()
                 if key is None and not self._closed:
                     self._lock.wait(self.idle_exit)
-                    key = None if self._closed else self._next_job()
+                    key = None if self._closed else self._queue.next()
                 if key is None:
-                    if self._closed or not any(self._queues.values()):
+                    if self._closed or not self._queue:
                         self._worker_threads.discard(me)
                         return
                     continue
@@ -226,9 +197,7 @@ class WebhookDispatcher:
                 self._deliver_claimed(*key)
             finally:
                 with self._lock:
-                    self._busy[key[0]] -= 1
-                    if not self._busy[key[0]]:
-                        del self._busy[key[0]]
+                    self._queue.done(key[0])
                     self._lock.notify_all()
 
     def _deliver_claimed(self, tenant: str, doc_id: int) -> dict | None:
