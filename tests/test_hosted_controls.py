@@ -13,6 +13,7 @@ import requests
 from opescare_sandbox import create_app
 from tests.hosted import ADMIN, LOCAL_WITH_ADMIN, OPENEYES_SEARCH, PUBLIC, SUBSCRIPTIONS, TOKEN_URL, Visitor, basic
 from tests.live_server import LiveServer
+from tests.test_audit import CASE_A as RESOLVE_CASE
 
 ADMIN_AUTH = {"Authorization": f"Bearer {ADMIN}"}
 RECONCILIATION = "/api/v1/connect/reconciliation"
@@ -156,6 +157,10 @@ def test_secrets_never_reach_the_journal_or_the_log(public):
     assert visitor.subscribe(f"https://8.8.8.8/hook?api_token={SECRET}").status_code == 201
     visitor.trigger()
     assert visitor.deliveries() and SECRET not in json.dumps(visitor.deliveries())
+    visitor.request("POST", "/api/v1/connect/patients/resolve", headers=visitor.auth, json={
+        **RESOLVE_CASE, "external_reference": f"HIS-1?api_key={SECRET}"})
+    audit = json.dumps(visitor.request("GET", "/sandbox/audit").json())
+    assert SECRET not in audit and "HIS-1?api_key=[redacted]" in audit
     journal = json.dumps(visitor.request("GET", "/sandbox/requests").json())
     assert SECRET not in journal and "two words" not in journal and visitor.token() not in journal
     assert SECRET not in public.log_text()
