@@ -1,8 +1,9 @@
 """Request hooks around every view: tenant hold and idle expiry, admin token, simulation, rate-limit headers, journal.
 
-Order (registered after `check_tenant`): hold the tenant (it cannot expire mid-request) and maybe sweep
-idle tenants; require the admin token on /sandbox/*; apply `Prefer` (delay, then code) on Connect and
-OpenEyes paths. The delay sleeps here, before the view runs and before any world lock is taken, so a
+Order (`app.BEFORE_REQUEST`): believe X-Forwarded-For only from a trusted proxy; admit a new tenant (the
+public profile's cap) and hold it (it cannot expire mid-request), maybe sweeping idle tenants; require
+the admin token on /sandbox/*; then, after `authenticate_first`, apply `Prefer` (delay, then code) on
+Connect and OpenEyes paths, for an authenticated caller only. The delay sleeps here, before the view runs and before any world lock is taken, so a
 slow simulated response never holds up another client. After the view: rate-limit headers, then the
 journal entry; on teardown the tenant is released.
 """
