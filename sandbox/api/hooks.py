@@ -3,9 +3,9 @@
 Order (`app.BEFORE_REQUEST`): believe X-Forwarded-For only from a trusted proxy; admit a new tenant (the
 public profile's cap) and hold it (it cannot expire mid-request), maybe sweeping idle tenants; require
 the admin token on /sandbox/*; then, after `authenticate_first`, apply `Prefer` (delay, then code) on
-Connect and OpenEyes paths, for an authenticated caller only. The delay sleeps here, before the view runs and before any world lock is taken, so a
-slow simulated response never holds up another client. After the view: rate-limit headers, then the
-journal entry; on teardown the tenant is released.
+Connect and OpenEyes paths, for an authenticated caller only. The delay sleeps here, before the view
+runs and before any world lock is taken, so a slow simulated response never holds up another client.
+After the view: rate-limit headers, then the journal entry; on teardown the tenant is released.
 """
 
 from __future__ import annotations
@@ -252,7 +252,7 @@ def record_in_journal(response):
             "duration_ms": round((time.perf_counter() - g.started) * 1000, 3),
             "request_body": _request_body(),
             "response_body": None if response.is_streamed or response.direct_passthrough
-            else body_excerpt(response.get_data()),
+            else body_excerpt(response.get_data(), ours=True),
         })
     except Exception:  # the journal is a debugging aid: never fail the request over it
         log.exception("could not journal %s %s", request.method, path)

@@ -7,6 +7,7 @@ new one arrives, so memory stays flat however long the server runs.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import re
@@ -24,12 +25,14 @@ SECRET_WORDS = ("secret", "password", "passwd", "token", "authorization", "crede
 # `name=value` pairs inside a text (a query string, a URL in a JSON value) are split at these characters:
 # one pass, no backtracking, so a 200 KB query costs what its length costs.
 _PAIR_SEPARATORS = re.compile(r"([&?#\s\"';,])")
+PARSE_LIMIT = 256 * 1024  # bytes: a larger body is not parsed for an excerpt (the excerpt keeps 2 KB anyway)
 ENTRY_OVERHEAD = 200  # bytes counted per entry besides its texts (ids, method, status, timings)
 
 
 NOT_SECRET = frozenset({"tokentype"})  # "Bearer": hiding it only makes token responses harder to read
 
 
+@functools.lru_cache(maxsize=4096)  # the same few dozen keys in every body: fold each once
 def is_secret_key(key) -> bool:
     folded = "".join(c for c in unicodedata.normalize("NFKC", str(key)).casefold() if c.isalnum())
     return folded not in NOT_SECRET and any(word in folded for word in SECRET_WORDS)
@@ -105,24 +108,39 @@ def _weight(entry: dict) -> int:
     return ENTRY_OVERHEAD + sum(len(entry.get(k) or "") for k in ("path", "query", "request_body", "response_body"))
 
 
-def body_excerpt(raw: bytes, form: dict | None = None) -> str | None:
+def body_excerpt(raw: bytes, form: dict | None = None, ours: bool = False) -> str | None:
     """A body as journal text: parsed, secrets redacted, cut to BODY_LIMIT characters. None when empty.
 
     Redaction works on the parsed body, never on its bytes: `"s\\u0065cret"` is `secret` only once parsed.
     A body that does not parse as JSON keeps no excerpt at all: there is nothing to redact it by.
+    `ours`: a response the sandbox serialised itself (always JSON, keys spelled plainly); when its bytes
+    are plain ASCII with no escape, no percent sign and no secret word, there is nothing to parse for.
     """
     if form:
         return _truncate(json.dumps(redact(form), ensure_ascii=False))
     if not raw:
         return None
+    if ours and raw.isascii() and b"\\" not in raw and b"%" not in raw and not _has_marker(raw):
+        return _truncate(raw[: BODY_LIMIT * 4].decode("ascii").strip())
+    if len(raw) > PARSE_LIMIT:
+        return f"[body of {len(raw)} bytes: not kept]"
     try:
         parsed = json.loads(raw)
     except (ValueError, RecursionError):
         return f"[unparsed body: {len(raw)} bytes]"
-    hidden = redact(parsed)
-    if hidden == parsed:  # nothing to hide: the caller's own bytes, as sent
+    changed: list = []
+    hidden = redact(parsed, changed)
+    if not changed:  # nothing to hide: the caller's own bytes, as sent
         return _truncate(raw[: BODY_LIMIT * 4].decode("utf-8", "replace").strip())
     return _truncate(json.dumps(hidden, ensure_ascii=False, separators=(",", ":")))
+
+
+_MARKERS = (b"secret", b"passw", b"token", b"authoriz", b"credential", b"apikey", b"api_key", b"api-key")
+
+
+def _has_marker(raw: bytes) -> bool:
+    lowered = raw.lower()
+    return any(marker in lowered for marker in _MARKERS)
 
 
 def query_excerpt(query: str) -> str:
@@ -130,14 +148,26 @@ def query_excerpt(query: str) -> str:
     return _redact_text(query) if query else query
 
 
-def redact(value):
-    """A copy of a JSON value with every secret-bearing field's value replaced, and secrets in texts hidden."""
+def redact(value, changed: list | None = None):
+    """A copy of a JSON value with every secret-bearing field's value replaced, and secrets in texts hidden.
+    Something is appended to `changed` (when given) for every replacement."""
+    changed = [] if changed is None else changed
     if isinstance(value, dict):
-        return {k: (REDACTED if is_secret_key(k) else redact(v)) for k, v in value.items()}
+        copy = {}
+        for k, v in value.items():
+            if is_secret_key(k):
+                copy[k] = REDACTED
+                changed.append(k)
+            else:
+                copy[k] = redact(v, changed)
+        return copy
     if isinstance(value, list):
-        return [redact(v) for v in value]
+        return [redact(v, changed) for v in value]
     if isinstance(value, str) and "=" in value:
-        return _redact_text(value)
+        hidden = _redact_text(value)
+        if hidden != value:
+            changed.append(value)
+        return hidden
     return value
 
 
