@@ -184,3 +184,27 @@ def test_public_without_the_proxy_warns():
         assert "WARNING: --public without SANDBOX_BEHIND_PROXY=1" in server.log_text()
     finally:
         server.stop()
+
+
+@pytest.mark.parametrize("raw", [
+    b'{"s\\u0065cret": "S3CR3T"}', b'{"Client-Secret": "S3CR3T"}', b'{"clientSecret": "S3CR3T"}',
+    '{"\uff33\uff25\uff23\uff32\uff25\uff34": "S3CR3T"}'.encode(), b'[{"x": {"password": "S3CR3T"}}]',
+    b'{"url": "https://h/p?api_key=S3CR3T&a=1"}', b'{"secret": "S3CR3T" broken',
+])
+@pytest.mark.parametrize("ours", [False, True])
+def test_every_spelling_of_a_secret_is_redacted(raw, ours):
+    from opescare_sandbox.storage.journal import body_excerpt
+
+    assert "S3CR3T" not in body_excerpt(raw, ours=ours)
+
+
+def test_a_request_body_that_does_not_parse_keeps_no_excerpt():
+    from opescare_sandbox.storage.journal import body_excerpt
+
+    assert body_excerpt(b"S3CR3T plain text") == "[unparsed body: 17 bytes]"
+
+
+def test_a_body_too_large_to_redact_keeps_no_excerpt():
+    from opescare_sandbox.storage.journal import PARSE_LIMIT, body_excerpt
+
+    assert body_excerpt(b'{"a": "' + b"x" * PARSE_LIMIT + b'"}') == f"[body of {PARSE_LIMIT + 9} bytes: not kept]"
