@@ -12,7 +12,7 @@ from flask_smorest import Api
 from .api import BLUEPRINTS, pages
 from .api.context import Sandbox, check_tenant
 from .api.errors import from_http_exception, register_error_handlers, render
-from .api.hooks import begin_request, register_hooks, require_admin_token, simulate
+from .api.hooks import begin_request, register_hooks, require_admin_token, simulate, trust_forwarded_for
 from .api.jsonbody import SafeJSONProvider
 from .api.security import authenticate_first
 from .config import load_config
@@ -73,7 +73,8 @@ def create_app(config: dict | None = None) -> Flask:
 
     fixtures_dir = Path(settings["FIXTURES_DIR"])
     store = WorldStore(
-        TemplateSource(fixtures_dir, cache_dir=None if settings["IN_MEMORY"] else Path(settings["DATA_DIR"]) / "templates"),
+        TemplateSource(fixtures_dir, cache_dir=None if settings["IN_MEMORY"] else Path(settings["DATA_DIR"]) / "templates",
+                       max_count=int(settings["TEMPLATE_MAX_COUNT"]), max_bytes=int(settings["TEMPLATE_MAX_BYTES"])),
         seed=int(settings["SEED"]),
         patients=int(settings["PATIENTS"]),
         data_dir=None if settings["IN_MEMORY"] else settings["DATA_DIR"],
@@ -96,10 +97,11 @@ def create_app(config: dict | None = None) -> Flask:
     return app
 
 
-# Every request, in this order: a valid tenant; hold it (and maybe sweep idle ones); the admin token on
-# /sandbox/*; `Prefer` simulation (needs no token, touches no state); then the token and scopes, before
-# flask-smorest parses the body. One registered hook: Flask checks each hook for coroutines per request.
-BEFORE_REQUEST = (check_tenant, begin_request, require_admin_token, simulate, authenticate_first)
+# Every request, in this order: the client's address (X-Forwarded-For only from a trusted proxy); a valid
+# tenant; hold it (and maybe sweep idle ones); the admin token on /sandbox/*; the token and scopes, before
+# flask-smorest parses the body; then `Prefer` simulation, only for an authenticated caller (touches no
+# state). One registered hook: Flask checks each hook for coroutines per request.
+BEFORE_REQUEST = (trust_forwarded_for, check_tenant, begin_request, require_admin_token, authenticate_first, simulate)
 
 
 def _in_order(hooks):

@@ -23,6 +23,7 @@ from a2wsgi.wsgi import build_environ
 
 from .app import create_app
 from .config import load_config
+from .errors import SandboxError, tenant_header_repeated, tenant_header_underscored
 
 DELAY_KEY = "opescare_sandbox.delay"  # in the ASGI scope (a2wsgi hands it on as environ["asgi.scope"])
 BODY_TIMEOUT_S = 10.0  # a body that has not fully arrived by then is a 408
@@ -34,13 +35,17 @@ def _error(status: int, error: str, message: str) -> tuple[int, bytes]:
     return status, json.dumps(body).encode()
 
 
+def _rendered(error: SandboxError) -> tuple[int, bytes]:
+    return error.status, json.dumps(error.to_dict()).encode()
+
+
 def refuse_tenant_spellings(headers: list[tuple[bytes, bytes]]) -> tuple[int, bytes] | None:
     """Only `X-Sandbox-Tenant` (any case), once, selects a tenant; other spellings would alias it in WSGI."""
     names = [name.lower() for name, _ in headers]
     if any(name != TENANT_HEADER and name.replace(b"_", b"-") == TENANT_HEADER for name in names):
-        return _error(400, "invalid_request", "Send the tenant as X-Sandbox-Tenant (with hyphens), not with underscores.")
+        return _rendered(tenant_header_underscored())
     if names.count(TENANT_HEADER) > 1:
-        return _error(400, "invalid_request", "Send X-Sandbox-Tenant once.")
+        return _rendered(tenant_header_repeated())
     return None
 
 
@@ -62,14 +67,17 @@ class SandboxASGI:
             body, refused = await self._read_body(receive)
         if refused is not None:
             return await self._respond(send, *refused)
-        delay: list[float] = []  # the simulation hook appends its delay here instead of sleeping in the thread
+        delay: list = []  # the simulation hook appends (seconds, release) here instead of sleeping in the thread
         environ = build_environ({**scope, DELAY_KEY: delay}, io.BytesIO(body))
         # The body is whole: say how long it is (a chunked request has no Content-Length for the app to read).
         environ["CONTENT_LENGTH"] = str(len(body))
         environ.pop("HTTP_TRANSFER_ENCODING", None)
         status, headers, payload = await asyncio.get_running_loop().run_in_executor(self.pool, self._call, environ)
-        if delay:
-            await asyncio.sleep(delay[0])
+        for seconds, release in delay:  # one at most: the simulation hook's, holding its tenant's delay slot
+            try:
+                await asyncio.sleep(seconds)
+            finally:
+                release()
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": payload})
 

@@ -27,6 +27,8 @@ def _overrides(**flags) -> dict:
     found = {SERVE_FLAGS[name]: value for name, value in flags.items() if name in SERVE_FLAGS and value is not None}
     if flags.get("no_rate_limit"):
         found["RATE_LIMIT_ENABLED"] = False
+    if flags.get("public"):
+        found["PUBLIC"] = True
     return found
 
 
@@ -68,9 +70,13 @@ def environment_help() -> str:
 @click.option("--tenant-ttl", type=click.IntRange(0), help="Seconds before an idle tenant is dropped (0: never).")
 @click.option("--rate-limit", type=click.IntRange(1), help="Requests per minute per client (default 200).")
 @click.option("--no-rate-limit", is_flag=True, help="Switch rate limiting off (load tests).")
+@click.option("--public", is_flag=True, help="The public profile for a hosted playground (docs/hosted.md).")
 def serve(**flags):
     """Serve the sandbox over HTTP (Ctrl-C or SIGTERM stops it cleanly; one server per data directory)."""
     config = load_config(_overrides(**flags))
+    if config["PUBLIC"] and not config["BEHIND_PROXY"]:
+        click.echo("WARNING: --public without SANDBOX_BEHIND_PROXY=1: nothing bounds slow clients or per-source "
+                   "traffic; run it behind `opescare-sandbox cluster` (HAProxy), see docs/hosted.md.", err=True)
     try:
         serving.prepare(config)  # the data directory's lock stays held until this process (and its worker) exits
     except serving.StartRefused as refused:

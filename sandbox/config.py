@@ -37,6 +37,41 @@ DEFAULTS: dict[str, object] = {
     "WEBHOOK_INTERVAL": 0.5,
     "CORS_ORIGINS": "*",
     "WORKER": None,  # this worker's index in a cluster (set by `opescare-sandbox cluster`); None alone
+    # The public profile (docs/hosted.md): `serve --public` / SANDBOX_PUBLIC=1.
+    "PUBLIC": False,
+    "BEHIND_PROXY": False,  # set by the cluster launcher: HAProxy in front bounds slow clients and sources
+    "WEBHOOK_ALLOW": "",  # comma-separated CIDRs a public server may also deliver to (operators, tests)
+    "TRUSTED_PROXIES": "",  # comma-separated CIDRs whose X-Forwarded-For is believed
+    # Bounds; 0 means none. PUBLIC_BOUNDS below switches them on in the public profile.
+    "MAX_TENANTS": 0,
+    "MAX_PATIENTS": 0,
+    "TEMPLATE_MAX_COUNT": 0,
+    "TEMPLATE_MAX_BYTES": 0,
+    "MAX_SUBSCRIPTIONS_PER_CLIENT": 0,
+    "MAX_SUBSCRIPTIONS_PER_TENANT": 0,
+    "MAX_SNAPSHOTS": 0,
+    "MAX_IDEMPOTENCY_KEYS": 0,
+    "JOURNAL_BYTES": 0,
+    "MAX_DELAYED_PER_TENANT": 4,  # both modes: delayed requests in flight per tenant (threads are 8)
+    "LOGIN_FAILURES": 0,  # failed logins per client_id / user per minute before 429
+}
+
+# What the public profile changes, unless a variable or flag sets the key explicitly (docs/hosted.md's table).
+PUBLIC_BOUNDS: dict[str, object] = {
+    "TENANT_TTL": 1800,
+    "MAX_TENANTS": 200,
+    "MAX_PATIENTS": 2000,
+    "TEMPLATE_MAX_COUNT": 8,
+    "TEMPLATE_MAX_BYTES": 64 * 1024 * 1024,
+    "MAX_SUBSCRIPTIONS_PER_CLIENT": 10,
+    "MAX_SUBSCRIPTIONS_PER_TENANT": 25,
+    "MAX_SNAPSHOTS": 10,
+    "MAX_IDEMPOTENCY_KEYS": 1000,
+    "JOURNAL_BYTES": 512 * 1024,
+    "MAX_DELAY_MS": 5000,
+    "MAX_DELAYED_PER_TENANT": 2,
+    "LOGIN_FAILURES": 10,
+    "WEBHOOK_TIMEOUT": 5.0,
 }
 
 # Environment variable -> how to read it. Every key of DEFAULTS can be set as SANDBOX_<KEY>.
@@ -70,6 +105,9 @@ def load_config(overrides: dict | None = None, environ: dict[str, str] | None = 
     config = dict(DEFAULTS)
     config.update(from_environment(environ))
     config.update({k: v for k, v in (overrides or {}).items() if v is not None or k not in DEFAULTS})
+    if config["PUBLIC"]:
+        explicit = set(from_environment(environ)) | {k for k, v in (overrides or {}).items() if v is not None}
+        config.update({k: v for k, v in PUBLIC_BOUNDS.items() if k not in explicit})
     config["FIXTURES_DIR"] = config["FIXTURES_DIR"] or fixtures_dir()
     return config
 
@@ -115,4 +153,20 @@ DESCRIPTIONS: dict[str, str] = {
     "WEBHOOK_QUEUE_SIZE": "deliveries queued for the senders",
     "WEBHOOK_INTERVAL": "seconds between looks for due deliveries",
     "CORS_ORIGINS": "origins allowed to call from a browser (comma-separated, or *)",
+    "WORKER": "this server's index in a cluster (opescare-sandbox cluster sets it; health shows it)",
+    "PUBLIC": "the public profile for a hosted playground (--public; docs/hosted.md)",
+    "BEHIND_PROXY": "HAProxy is in front (the cluster launcher sets it); without it --public warns",
+    "WEBHOOK_ALLOW": "CIDRs a public server may also deliver webhooks to (comma-separated)",
+    "TRUSTED_PROXIES": "CIDRs whose X-Forwarded-For is believed (comma-separated)",
+    "MAX_TENANTS": "tenants at once; at the cap idle ones past the TTL are evicted, else 429 tenant_limit (public: 200)",
+    "MAX_PATIENTS": "patients a reset may ask for (public: 2,000)",
+    "TEMPLATE_MAX_COUNT": "template worlds kept on disk, oldest removed (public: 8)",
+    "TEMPLATE_MAX_BYTES": "bytes of template worlds kept on disk (public: 64 MiB)",
+    "MAX_SUBSCRIPTIONS_PER_CLIENT": "webhook subscriptions per client (public: 10)",
+    "MAX_SUBSCRIPTIONS_PER_TENANT": "webhook subscriptions per tenant (public: 25)",
+    "MAX_SNAPSHOTS": "snapshots per tenant (0: the built-in 100; public: 10)",
+    "MAX_IDEMPOTENCY_KEYS": "idempotency keys per tenant (public: 1,000)",
+    "JOURNAL_BYTES": "bytes of request journal per tenant (public: 512 KiB)",
+    "MAX_DELAYED_PER_TENANT": "Prefer: delay requests in flight per tenant, else 429 delay_limit (public: 2)",
+    "LOGIN_FAILURES": "failed token or OpenEyes logins per client or user per minute before 429 (public: 10)",
 }

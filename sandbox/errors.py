@@ -125,3 +125,40 @@ def for_status(status: int, message: str | None = None, **extra) -> SandboxError
         cls = error_class(status, "error" if status >= 500 else "invalid_request", "Request failed.", "GenericError")
         cls.status = status
     return cls(message, **extra)
+
+# -- the public profile (docs/hosted.md) -------------------------------------------------------------------
+CallbackUrlInvalid = error_class(
+    400, "callback_url_invalid", "The callback URL cannot be delivered to (credentials, port or host)."
+)
+CallbackUrlForbidden = error_class(
+    400, "callback_url_forbidden", "This server delivers webhooks only to public unicast addresses."
+)
+DuplicateTenantHeader = error_class(400, "duplicate_tenant_header", "Send the X-Sandbox-Tenant header once.")
+
+# The tenant header's other spellings and repeats, refused wherever raw header names are visible: the ASGI
+# front (opescare_sandbox.asgi) and HAProxy (deploy/errors/), in the same words.
+TENANT_HEADER_RULE = {"X-Sandbox-Tenant": ["Send this header once, spelled with dashes: X-Sandbox-Tenant."]}
+
+
+def tenant_header_underscored() -> SandboxError:
+    return InvalidRequest("Bad X-Sandbox-Tenant header: spell it with dashes, never underscores.",
+                          errors=TENANT_HEADER_RULE)
+
+
+def tenant_header_repeated() -> SandboxError:
+    return DuplicateTenantHeader("Bad X-Sandbox-Tenant header: send it once.", errors=TENANT_HEADER_RULE)
+LoginThrottled = error_class(429, "login_throttled", "Too many failed logins for this client; wait and retry.")
+
+
+class LimitReached(SandboxError):
+    """A bound of the server (docs/hosted.md): the envelope names the limit and its value."""
+
+    status = 422
+    error = "limit_reached"
+
+    def __init__(self, limit: str, value: int, message: str | None = None, *, status: int | None = None,
+                 error: str | None = None, headers: dict | None = None):
+        self.status = status or self.status
+        self.error = error or f"{limit.split('_per_')[0].rstrip('s')}_limit"
+        super().__init__(message or f"Limit reached: {limit} is {value}.", headers=headers, limit=limit,
+                         limit_value=value)

@@ -66,6 +66,8 @@ CONSOLE_BLOCKS = {
     "$ opescare-sandbox serve --port 8766": "a second server refused by the first's lock (tests/test_process_lifecycle.py)",
     "$ opescare-sandbox serve --data-dir /tmp/other --port 8080": "a busy port (tests/test_process_lifecycle.py)",
     "$ opescare-sandbox serve -h": "help texts, checked by tests/test_process_lifecycle.py",
+    "$ SANDBOX_ADMIN_TOKEN=$(openssl rand -hex 24) opescare-sandbox serve --public --host 0.0.0.0":
+        "a public server that blocks (tests/test_hosted_*.py start public servers)",
     "$ make cluster WORKERS=2":
         "HAProxy and two workers that block (tests/test_cluster.py starts the same cluster)",
     "$ curl -s -H 'X-Sandbox-Tenant: ci-job-1' http://127.0.0.1:8080/sandbox/health":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import threading
 import time
 
@@ -18,6 +19,7 @@ from .conftest import DEMO_CLIENT
 from .probes import CONNECT_PROBE, OPENEYES_PROBE, add_probes
 
 TOKEN_URL = "/api/v1/connect/auth/token"
+OPENEYES_USER = {"Authorization": "Basic " + base64.b64encode(b"api_user:password").decode()}  # Prefer needs a login
 
 
 @pytest.fixture
@@ -65,9 +67,9 @@ def test_prefer_429_has_retry_after_header_and_field(client, auth):
                              "retry_after": 1}
 
 
-def test_prefer_applies_before_authentication(client):
+def test_prefer_applies_only_after_authentication(client):
     response = client.get(CONNECT_PROBE, headers={"Prefer": "code=503"})
-    assert response.status_code == 503
+    assert (response.status_code, response.json["error"]) == (401, "missing_token")
 
 
 def test_prefer_code_on_the_token_endpoint_issues_no_token(client):
@@ -92,13 +94,13 @@ def test_query_parameter_works_like_the_header(client, auth):
 
 @pytest.mark.parametrize("code,body", [(401, "401 Unauthorized"), (403, "403 Forbidden")])
 def test_openeyes_auth_failures_are_bare_json_strings(client, code, body):
-    response = client.get(OPENEYES_PROBE, headers={"Prefer": f"code={code}"})
+    response = client.get(OPENEYES_PROBE, headers={"Prefer": f"code={code}", **OPENEYES_USER})
     assert (response.status_code, response.json, response.mimetype) == (code, body, "application/json")
     assert (response.headers.get("WWW-Authenticate") == 'Basic realm="OpenEyes"') is (code == 401)
 
 
 def test_openeyes_other_codes_use_the_envelope(client):
-    response = client.get(OPENEYES_PROBE + "?__sandbox_prefer=code=500")
+    response = client.get(OPENEYES_PROBE + "?__sandbox_prefer=code=500", headers=OPENEYES_USER)
     assert (response.status_code, response.json["error"]) == (500, "internal_error")
 
 
@@ -149,7 +151,8 @@ def test_a_delayed_request_does_not_hold_up_another_client(live_server):
 
     def delayed():
         started = time.perf_counter()
-        slow["status"] = requests.get(f"{url}{OPENEYES_PROBE}", headers={"Prefer": "delay=1500"}, timeout=10).status_code
+        slow["status"] = requests.get(f"{url}{OPENEYES_PROBE}", headers={"Prefer": "delay=1500", **OPENEYES_USER},
+                                      timeout=10).status_code
         slow["seconds"] = time.perf_counter() - started
 
     thread = threading.Thread(target=delayed)

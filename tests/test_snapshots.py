@@ -103,7 +103,8 @@ def test_a_tenant_keeps_a_bounded_number_of_snapshots(client, app):
     app.extensions["opescare_sandbox"].extras["snapshots"].limit = 2
     save(client, "one"), save(client, "two")
     response = save(client, "three")
-    assert (response.status_code, response.json["error"]) == (422, "validation_failed")
+    assert (response.status_code, response.json["error"]) == (422, "snapshot_limit")
+    assert (response.json["limit"], response.json["limit_value"]) == ("snapshots_per_tenant", 2)
     assert save(client, "two").status_code == 201  # replacing one is still fine
 
 

@@ -20,6 +20,7 @@ from .errors import flatten_messages
 blp = Blueprint("Authentication", __name__, description="OAuth 2.0 client credentials (RS256 JWT access tokens)")
 
 FORM = "application/x-www-form-urlencoded"
+TOKEN_PATH = "/api/v1/connect/auth/token"
 
 
 def read_token_request() -> dict:
@@ -53,7 +54,29 @@ def _basic_credentials() -> dict:
     return {"client_id": client_id, "client_secret": secret}
 
 
-@blp.route("/api/v1/connect/auth/token")
+def token_client() -> dict | None:
+    """The client whose credentials this token request carries, if they are right (for `Prefer`; no throttle)."""
+    try:
+        body = read_token_request()
+        return tokens.authenticate_client(world(), body["client_id"], body["client_secret"])
+    except InvalidClient:
+        return None
+
+
+def authenticate_throttled(client_id: str, secret: str) -> dict:
+    """Public profile: failures per client_id are counted; past the limit, 429 before the secret is even checked."""
+    throttle = sandbox().extras.get("login_throttle")
+    if throttle is not None:
+        throttle.check((tenant(), "client", client_id))
+    try:
+        return tokens.authenticate_client(world(), client_id, secret)
+    except InvalidClient:
+        if throttle is not None:
+            throttle.fail((tenant(), "client", client_id))
+        raise
+
+
+@blp.route(TOKEN_PATH)
 class Token(MethodView):
     @blp.doc(
         security=[],
@@ -71,12 +94,13 @@ class Token(MethodView):
     @blp.alt_response(400, schema=ErrorSchema, description="Malformed request or unsupported grant_type")
     @blp.alt_response(401, schema=ErrorSchema, description="invalid_client: unknown client or wrong secret")
     @blp.alt_response(403, schema=ErrorSchema, description="invalid_scope: a requested scope the client lacks")
+    @blp.alt_response(429, schema=ErrorSchema, description="login_throttled (public profile): too many failures")
     def post(self):
         """Issue an access token (client_credentials grant)."""
         body = read_token_request()
         if body["grant_type"] != "client_credentials":
             raise UnsupportedGrantType()
-        client = tokens.authenticate_client(world(), body["client_id"], body["client_secret"])
+        client = authenticate_throttled(body["client_id"], body["client_secret"])
         scopes = tokens.grant_scopes(client, body.get("scope"))
         issued = tokens.issue_token(world(), sandbox().key, client, scopes, tenant())
         return issued, 200, {"Cache-Control": "no-store", "Pragma": "no-cache"}

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from flask import current_app, g, request
 
 from ..domain.tokens import SigningKey
-from ..errors import InvalidRequest
+from ..errors import DuplicateTenantHeader, InvalidRequest
 from ..storage.worlds import DEFAULT_TENANT, WorldStore
 
 TENANT_HEADER = "X-Sandbox-Tenant"
@@ -30,6 +30,8 @@ def sandbox() -> Sandbox:
 def tenant() -> str:
     if "tenant" not in g:
         name = request.headers.get(TENANT_HEADER, DEFAULT_TENANT).strip() or DEFAULT_TENANT
+        if "," in name:  # the WSGI server joins a repeated header with ",": which one did the proxy pin?
+            raise DuplicateTenantHeader(errors={TENANT_HEADER: ["Send this header exactly once."]})
         if not WorldStore.valid_tenant(name):
             raise InvalidRequest(
                 "Bad X-Sandbox-Tenant header.",

@@ -1,28 +1,37 @@
 """Request hooks around every view: tenant hold and idle expiry, admin token, simulation, rate-limit headers, journal.
 
-Order (registered after `check_tenant`): hold the tenant (it cannot expire mid-request) and maybe sweep
-idle tenants; require the admin token on /sandbox/*; apply `Prefer` (delay, then code) on Connect and
-OpenEyes paths. The delay sleeps here, before the view runs and before any world lock is taken, so a
-slow simulated response never holds up another client. After the view: rate-limit headers, then the
-journal entry; on teardown the tenant is released.
+Order (`app.BEFORE_REQUEST`): believe X-Forwarded-For only from a trusted proxy; admit a new tenant (the
+public profile's cap) and hold it (it cannot expire mid-request), maybe sweeping idle tenants; require
+the admin token on /sandbox/*; then, after `authenticate_first`, apply `Prefer` (delay, then code) on
+Connect and OpenEyes paths, for an authenticated caller only. The delay sleeps here, before the view
+runs and before any world lock is taken, so a slow simulated response never holds up another client.
+After the view: rate-limit headers, then the journal entry; on teardown the tenant is released.
 """
 
 from __future__ import annotations
 
 import hmac
+import ipaddress
 import json
 import logging
+import threading
 import time
+from contextlib import contextmanager
+from functools import partial
 
 from flask import Flask, current_app, g, request
 
-from ..domain import clock
-from ..errors import AdminTokenRequired, RateLimitExceeded
+from ..domain import clock, tokens
+from ..errors import AdminTokenRequired, LimitReached, RateLimitExceeded, SandboxError
+from ..runtime.bounds import TenantAdmission
+from ..runtime.egress import parse_networks
 from ..runtime.expiry import IdleSweeper
 from ..runtime.ratelimit import RateLimiter
 from ..runtime.simulation import QUERY_PARAMETER, parse, simulated_error
+from ..runtime.throttle import LoginThrottle
 from ..storage.journal import Journals, body_excerpt, query_excerpt
 from ..storage.snapshots import Snapshots
+from . import auth, openeyes
 from .context import sandbox, tenant, world
 
 log = logging.getLogger(__name__)
@@ -31,6 +40,10 @@ CONNECT_PREFIX = "/api/v1/connect/"
 OPENEYES_PREFIX = "/api/v1/patient/"
 CONTROLS_PREFIX = "/sandbox/"
 OPEN_CONTROLS = ("/sandbox/health",)  # no admin token needed: readiness checks
+# Public profile: controls that act beyond the caller's tenant live under this prefix and need the admin
+# token; every other control works for whoever holds the tenant name (docs/hosted.md classes every route).
+# None exists yet: every control of today and of this wave acts on its own tenant only.
+GLOBAL_CONTROLS = ("/sandbox/admin/",)
 UNJOURNALED = ("/sandbox/requests", "/sandbox/health")  # reading the journal must not fill it; polling is noise
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 OPENEYES_BODIES = {401: "401 Unauthorized", 403: "403 Forbidden"}
@@ -55,16 +68,75 @@ def register_hooks(app: Flask) -> None:
 def sandbox_services(app: Flask) -> dict:
     extras = app.extensions["opescare_sandbox"].extras
     settings, store = app.extensions["opescare_sandbox"].settings, app.extensions["opescare_sandbox"].store
-    extras["journals"] = Journals(int(settings["JOURNAL_SIZE"]))
-    extras["snapshots"] = Snapshots(store, now=clock.now_iso)
+    extras["journals"] = Journals(int(settings["JOURNAL_SIZE"]), int(settings.get("JOURNAL_BYTES") or 0))
+    extras["snapshots"] = Snapshots(store, now=clock.now_iso, **_limit("limit", settings.get("MAX_SNAPSHOTS")))
+    extras["admission"] = TenantAdmission(store, int(settings.get("MAX_TENANTS") or 0), float(settings["TENANT_TTL"] or 0))
     extras["rate_limiter"] = RateLimiter(int(settings["RATE_LIMIT"])) if settings["RATE_LIMIT_ENABLED"] else None
     extras["sweeper"] = IdleSweeper(store, float(settings["TENANT_TTL"] or 0))
+    failures = int(settings.get("LOGIN_FAILURES") or 0)
+    extras["login_throttle"] = LoginThrottle(failures) if failures else None
+    extras["delayed"] = DelayedRequests(int(settings.get("MAX_DELAYED_PER_TENANT") or 0))
+    extras["trusted_proxies"] = parse_networks(str(settings.get("TRUSTED_PROXIES") or ""))
     return extras
 
 
+def _limit(name: str, value) -> dict:
+    """A keyword argument only when a bound is configured: 0 keeps the component's own default."""
+    return {name: int(value)} if value else {}
+
+
+class DelayedRequests:
+    """How many `Prefer: delay=` requests of each tenant sleep right now; at most `limit` (0: no bound)."""
+
+    def __init__(self, limit: int):
+        self.limit, self._counts, self._lock = limit, {}, threading.Lock()
+
+    def acquire(self, tenant_name: str) -> None:
+        with self._lock:
+            if self.limit and self._counts.get(tenant_name, 0) >= self.limit:
+                raise LimitReached("delayed_requests_per_tenant", self.limit, status=429, error="delay_limit",
+                                   headers={"Retry-After": "1"})
+            self._counts[tenant_name] = self._counts.get(tenant_name, 0) + 1
+
+    def release(self, tenant_name: str) -> None:
+        with self._lock:
+            self._counts[tenant_name] -= 1
+            if not self._counts[tenant_name]:
+                del self._counts[tenant_name]
+
+    @contextmanager
+    def slot(self, tenant_name: str):
+        self.acquire(tenant_name)
+        try:
+            yield
+        finally:
+            self.release(tenant_name)
+
+
 # -- before ------------------------------------------------------------------------------------------
+def trust_forwarded_for() -> None:
+    """Behind a proxy in SANDBOX_TRUSTED_PROXIES, the client is the last address it did not add itself."""
+    trusted = sandbox().extras.get("trusted_proxies")
+    if not trusted or not _in_networks(request.remote_addr, trusted):
+        return  # anyone else's X-Forwarded-For is just a header
+    hops = [h.strip() for h in request.headers.get("X-Forwarded-For", "").split(",") if h.strip()]
+    for hop in reversed(hops):
+        if not _in_networks(hop, trusted):
+            request.environ["REMOTE_ADDR"] = request.remote_addr = hop  # werkzeug copied it at construction
+            return
+
+
+def _in_networks(address: str | None, networks) -> bool:
+    try:
+        ip = ipaddress.ip_address(address or "")
+    except ValueError:
+        return False
+    return any(ip in net for net in networks)
+
+
 def begin_request() -> None:
     g.started = time.perf_counter()
+    sandbox().extras["admission"].admit(tenant())  # public profile: a new tenant needs room (429 tenant_limit)
     sandbox().store.hold(tenant())
     g.held = tenant()
     sandbox().extras["sweeper"].maybe_sweep()
@@ -72,33 +144,77 @@ def begin_request() -> None:
 
 def require_admin_token() -> None:
     expected = sandbox().settings.get("ADMIN_TOKEN")
-    if not expected or not request.path.startswith(CONTROLS_PREFIX) or request.path in OPEN_CONTROLS:
+    if request.method == "OPTIONS":  # a CORS preflight carries no credentials, in any mode
+        return
+    if not request.path.startswith(CONTROLS_PREFIX) or request.path in OPEN_CONTROLS:
+        return
+    if sandbox().settings.get("PUBLIC"):
+        if not request.path.startswith(GLOBAL_CONTROLS):
+            return  # per-tenant: the (unguessable) tenant name is the credential
+        if not expected:
+            raise AdminTokenRequired("This control acts on every tenant; the server has no admin token.")
+    if not expected:
         return
     scheme, _, given = request.headers.get("Authorization", "").strip().partition(" ")
     if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), str(expected).encode()):
         raise AdminTokenRequired(headers={"WWW-Authenticate": 'Bearer realm="sandbox-admin"'})
 
 
+def may_list_tenants() -> bool:
+    """Tenant names are credentials on a shared server: only the admin sees them (or anyone, locally, without one)."""
+    expected = sandbox().settings.get("ADMIN_TOKEN")
+    if not expected:
+        return not sandbox().settings.get("PUBLIC")
+    scheme, _, given = request.headers.get("Authorization", "").strip().partition(" ")
+    return scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), str(expected).encode())
+
+
 def simulate():
-    """`Prefer: delay=` sleeps (no lock held), `Prefer: code=` answers the documented error. State is untouched."""
+    """`Prefer: delay=` sleeps (no lock held), `Prefer: code=` answers the documented error. State is untouched.
+
+    Only for an authenticated caller: an unauthenticated request never sleeps (it would be a free stall).
+    """
     if not request.path.startswith((CONNECT_PREFIX, OPENEYES_PREFIX)):
         return None
     values = request.headers.getlist("Prefer") + request.args.getlist(QUERY_PARAMETER)
     if not values:
         return None
     preferences = parse(values, int(sandbox().settings["MAX_DELAY_MS"]))
+    if preferences.empty or not _authenticated():
+        return None
     if preferences.delay_ms:
+        delayed = sandbox().extras["delayed"]
         deferred = request.environ.get("asgi.scope", {}).get("opescare_sandbox.delay")
-        if deferred is not None:  # under the ASGI front: it holds the answer in its event loop, not in a thread
-            deferred.append(preferences.delay_ms / 1000)
+        if deferred is not None:  # under the ASGI front: it waits in its event loop, then frees the slot
+            delayed.acquire(tenant())
+            deferred.append((preferences.delay_ms / 1000, partial(delayed.release, tenant())))
         else:
-            time.sleep(preferences.delay_ms / 1000)
+            with delayed.slot(tenant()):
+                time.sleep(preferences.delay_ms / 1000)
     if preferences.code is None:
         return None
     g.simulated = preferences.code
     if request.path.startswith(OPENEYES_PREFIX) and preferences.code in OPENEYES_BODIES:
         return openeyes_auth_failure(preferences.code)
     raise simulated_error(preferences.code)
+
+
+def _authenticated() -> bool:
+    """A verified bearer token (authenticate_first ran), OpenEyes Basic credentials, or a token request's client."""
+    if g.get("claims"):
+        return True
+    try:
+        if request.path.startswith(OPENEYES_PREFIX):
+            return openeyes.basic_user() is not None
+        if request.path == auth.TOKEN_PATH:
+            return auth.token_client() is not None
+        scheme, _, token = request.headers.get("Authorization", "").strip().partition(" ")
+        if scheme.lower() == "bearer" and token.strip():  # verified, not cached: the view counts it for rate limits
+            tokens.verify_token(world(), sandbox().key, token.strip(), tenant())
+            return True
+    except SandboxError:
+        return False
+    return False
 
 
 def openeyes_auth_failure(code: int):
@@ -149,7 +265,7 @@ def record_in_journal(response):
             "duration_ms": round((time.perf_counter() - g.started) * 1000, 3),
             "request_body": _request_body(),
             "response_body": None if response.is_streamed or response.direct_passthrough
-            else body_excerpt(response.get_data()),
+            else body_excerpt(response.get_data(), ours=True),
         })
     except Exception:  # the journal is a debugging aid: never fail the request over it
         log.exception("could not journal %s %s", request.method, path)

@@ -20,7 +20,7 @@ from ..domain import openeyes, openeyes_auth
 from ..schemas.common import ErrorSchema
 from ..schemas.openeyes import OpenEyesPatientSchema, OpenEyesSearchSchema
 from .blueprint import Blueprint
-from .context import sandbox, world
+from .context import sandbox, tenant, world
 
 blp = Blueprint("OpenEyes", __name__, description="OpenEyes Patient API: patient search (HTTP Basic, OprnApi role)")
 
@@ -53,13 +53,31 @@ def _verified_cache() -> openeyes_auth.VerifiedCache:
     return cache if cache is not None else extras.setdefault("openeyes_verified", openeyes_auth.VerifiedCache())
 
 
+def basic_user() -> dict | None:
+    """The OpenEyes user whose right Basic credentials this request carries (no throttle: for `Prefer`)."""
+    credentials = _basic_credentials()
+    return (credentials and openeyes_auth.authenticate(world(), *credentials, cache=_verified_cache())) or None
+
+
+def _throttled_user() -> dict | None:
+    """Public profile: failures per user are counted; past the limit, 429 (envelope, Retry-After)."""
+    throttle = sandbox().extras.get("login_throttle")
+    credentials = _basic_credentials()
+    if throttle is None or credentials is None:
+        return basic_user()
+    throttle.check((tenant(), "openeyes", credentials[0]))
+    user = basic_user()
+    if user is None:
+        throttle.fail((tenant(), "openeyes", credentials[0]))
+    return user
+
+
 def requires_openeyes_user(view):
     """HTTP Basic with the OprnApi role on every request; documents the security scheme and 401/403."""
 
     @wraps(view)
     def wrapper(*args, **kwargs):
-        credentials = _basic_credentials()
-        user = credentials and openeyes_auth.authenticate(world(), *credentials, cache=_verified_cache())
+        user = _throttled_user()
         if not user:
             return _openeyes_status(401, "401 Unauthorized", CHALLENGE)
         if not openeyes_auth.may_use_api(user):

@@ -16,7 +16,7 @@ from ..schemas.records import (
     RecordsResponseSchema,
 )
 from .blueprint import DOC_PATIENT, Blueprint
-from .context import world
+from .context import sandbox, world
 from .security import bearer_claims, requires_token
 
 blp = Blueprint("Records", __name__, description="Medical records: read with consent, push encounters and lab results")
@@ -29,7 +29,8 @@ REPLAY_HEADER = {"X-Idempotent-Replay": {"description": "true when this is a sto
 
 def _push(kind: str, body: dict):
     status, response, replayed = pushes.push(world(), kind, body, request.get_json(silent=True),
-                                             request.headers.get("Idempotency-Key"), bearer_claims())
+                                             request.headers.get("Idempotency-Key"), bearer_claims(),
+                                             max_keys=int(sandbox().settings.get("MAX_IDEMPOTENCY_KEYS") or 0))
     return response, status, ({"X-Idempotent-Replay": "true"} if replayed else {})
 
 

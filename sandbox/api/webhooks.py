@@ -28,14 +28,20 @@ def dispatcher():
 class Subscriptions(MethodView):
     @blp.arguments(SubscriptionRequestSchema)
     @blp.response(201, CreatedSubscriptionSchema)
-    @blp.alt_response(400, schema=ErrorSchema, description="Missing field, bad URL or bad secret")
+    @blp.alt_response(400, schema=ErrorSchema, description="Missing field, bad URL or bad secret; "
+                      "callback_url_invalid (credentials, port, host), callback_url_forbidden (public profile)")
     @blp.alt_response(409, schema=ErrorSchema, description="duplicate_subscription: this client already has this URL")
-    @blp.alt_response(422, schema=ErrorSchema, description="validation_failed: unknown event types")
+    @blp.alt_response(422, schema=ErrorSchema, description="validation_failed: unknown event types; "
+                                                           "subscription_limit: too many subscriptions")
     @requires_token(blp)
     def post(self, body):
         """Subscribe a callback URL to event types (the secret is shown only here)."""
+        dispatcher().egress.check_callback_url(body["callback_url"])  # public profile: public addresses only
+        settings = sandbox().settings
         return webhooks.create_subscription(world(), bearer_claims()["client_id"], body["callback_url"],
-                                            body["subscribed_events"], body["description"], body.get("secret"))
+                                            body["subscribed_events"], body["description"], body.get("secret"),
+                                            per_client=int(settings["MAX_SUBSCRIPTIONS_PER_CLIENT"]),
+                                            per_tenant=int(settings["MAX_SUBSCRIPTIONS_PER_TENANT"]))
 
     @blp.response(200, SubscriptionListSchema)
     @requires_token(blp)

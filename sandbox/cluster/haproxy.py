@@ -18,15 +18,15 @@ from ..errors import (
     RateLimitExceeded,
     RequestTimeout,
     ServiceUnavailable,
+    tenant_header_repeated,
+    tenant_header_underscored,
 )
 
-TENANT_RULE = {"X-Sandbox-Tenant": ["Send this header once, spelled with dashes: X-Sandbox-Tenant."]}
 # What HAProxy answers by itself, as the sandbox's envelope (deploy/errors/<name>; a test keeps them equal).
 PROXY_ERRORS = {
     "400.json": InvalidRequest("The proxy could not parse this request."),
-    "400-tenant-underscore.json": InvalidRequest(
-        "Bad X-Sandbox-Tenant header: spell it with dashes, never underscores.", errors=TENANT_RULE),
-    "400-tenant-duplicate.json": InvalidRequest("Bad X-Sandbox-Tenant header: send it once.", errors=TENANT_RULE),
+    "400-tenant-underscore.json": tenant_header_underscored(),
+    "400-tenant-duplicate.json": tenant_header_repeated(),
     "408.json": RequestTimeout(),
     "429.json": RateLimitExceeded("Too many requests from this address; slow down.", retry_after=10),
     "500.json": InternalError("The proxy failed to handle this request."),

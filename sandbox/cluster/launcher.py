@@ -163,8 +163,10 @@ class Cluster:
         base_env = {k: v for k, v in os.environ.items() if not k.startswith("SANDBOX_WORKER")}
         if self.public:
             base_env["SANDBOX_PUBLIC"] = "1"
-        # The workers are behind this proxy: they may believe the X-Forwarded-For it adds (the public profile).
-        base_env["SANDBOX_TRUSTED_PROXIES"] = "127.0.0.1"
+        # The workers are behind this proxy: it bounds slow clients and sources, and they may believe the
+        # X-Forwarded-For it adds (the public profile; docs/hosted.md).
+        base_env["SANDBOX_BEHIND_PROXY"] = "1"
+        base_env["SANDBOX_TRUSTED_PROXIES"] = "127.0.0.1/32"
         config = write_haproxy(self.data_dir / "haproxy", f"{self.host}:{self.port}", self.ports)
         check_config(config, base_env)
         for index, port in enumerate(self.ports):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..storage.journal import redact
 from . import clock
 
 
@@ -16,10 +17,10 @@ def record(world, action: str, client_id: str | None, outcome: str, health_id: s
                 "action": action,
                 "client_id": client_id,
                 "health_id": health_id,
-                "purpose": purpose,
-                "external_reference": external_reference,
+                "purpose": redact(purpose),  # free text from the caller: a `token=...` in it stays out
+                "external_reference": redact(external_reference),
                 "outcome": outcome,
-                "details": details,
+                "details": redact(details),
             }
         )
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
+from ..storage.journal import redact_url
 from . import clock
 
 RETRY_DELAYS = (60, 300, 900, 3600, 6 * 3600, 24 * 3600)
@@ -154,11 +155,11 @@ def cancel_pending(world) -> list[str]:
 
 
 def describe(doc: dict) -> dict:
-    """A delivery as the controls show it (no secret is ever stored in one)."""
-    return {"delivery_id": doc["delivery_id"], "subscription_id": doc["subscription_id"], "url": doc["url"],
+    """A delivery as the controls show it: no secret is stored in one, and one in the URL's query is hidden."""
+    return {"delivery_id": doc["delivery_id"], "subscription_id": doc["subscription_id"], "url": redact_url(doc["url"]),
             "status": doc["status"], "replay": doc["replay"], "attempt_count": doc["attempt_count"],
             "created_at": doc["created_at"], "next_retry_at": _iso(doc["next_attempt_at"]),
-            "attempts": list(doc["attempts"])}
+            "attempts": [{**a, "url": redact_url(a["url"])} for a in doc["attempts"]]}
 
 
 def report(world, event_id: str | None = None, status: str | None = None, event_type: str | None = None,

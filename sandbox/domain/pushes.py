@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 
-from ..errors import IdempotencyConflict, IdempotencyKeyRequired, InvalidRequest
+from ..errors import IdempotencyConflict, IdempotencyKeyRequired, InvalidRequest, LimitReached
 from . import clinical, clock, events
 from .lookup import find_patient
 
@@ -39,8 +39,10 @@ def _checked_key(key: str | None) -> str:
     return key
 
 
-def push(world, kind: str, payload: dict, raw_body, key: str | None, claims: dict) -> tuple[int, dict, bool]:
-    """(HTTP status, response body, replayed?) for one push. `payload` is the validated body, wire-ready."""
+def push(world, kind: str, payload: dict, raw_body, key: str | None, claims: dict,
+         max_keys: int = 0) -> tuple[int, dict, bool]:
+    """(HTTP status, response body, replayed?) for one push. `payload` is the validated body, wire-ready.
+    `max_keys`: at most this many stored keys per tenant (0: no bound); a replay still answers."""
     key = _checked_key(key)
     endpoint = KINDS[kind][0]
     digest = fingerprint(raw_body)
@@ -50,6 +52,8 @@ def push(world, kind: str, payload: dict, raw_body, key: str | None, claims: dic
             if stored["fingerprint"] != digest:
                 raise IdempotencyConflict(idempotency_key=key)
             return stored["status"], stored["response"], True
+        if max_keys and len(world["idempotency"]) >= max_keys:
+            raise LimitReached("idempotency_keys_per_tenant", max_keys)
         patient = find_patient(world, payload["health_id"])
         if patient is None:
             status, response = 202, _open_case(world, kind, payload, claims)

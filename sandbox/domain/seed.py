@@ -129,7 +129,8 @@ SEEDERS = (
 )
 
 
-_template_lock = threading.Lock()
+_template_lock = threading.Lock()  # guards _building only
+_building: dict[tuple, threading.Lock] = {}  # one lock per template: building a large one never blocks another
 
 
 @functools.lru_cache(maxsize=8)
@@ -152,8 +153,11 @@ def load_or_build(seed: int, patients: int, fixtures_dir: str, cache_dir: str | 
 
 def template(seed: int, patients: int, fixtures_dir: str | Path, cache_dir: str | Path | None = None) -> World:
     """The frozen template for (seed, patients), built once per process and shared by every tenant and app."""
+    key = (int(seed), int(patients), str(fixtures_dir), str(cache_dir) if cache_dir else None)
     with _template_lock:
-        return _cached_template(int(seed), int(patients), str(fixtures_dir), str(cache_dir) if cache_dir else None)
+        lock = _building.setdefault(key, threading.Lock())
+    with lock:
+        return _cached_template(*key)
 
 
 @contextlib.contextmanager
@@ -174,9 +178,15 @@ class TemplateSource:
     """What a WorldStore calls to get a template: `source(seed, patients)`. With `cache_dir`, templates are
     also cached on disk there (sandbox.template_cache)."""
 
-    def __init__(self, fixtures_dir: str | Path, cache_dir: str | Path | None = None):
+    def __init__(self, fixtures_dir: str | Path, cache_dir: str | Path | None = None, max_count: int = 0,
+                 max_bytes: int = 0):
         self.fixtures_dir = str(fixtures_dir)
         self.cache_dir = cache_dir
+        self.max_count, self.max_bytes = max_count, max_bytes  # templates on disk (0: no bound)
 
     def __call__(self, seed: int, patients: int) -> World:
-        return template(seed, patients, self.fixtures_dir, self.cache_dir)
+        world = template(seed, patients, self.fixtures_dir, self.cache_dir)
+        if self.cache_dir is not None and (self.max_count or self.max_bytes):
+            template_cache.prune(self.cache_dir, self.max_count, self.max_bytes,
+                                 keep=template_cache.path_for(self.cache_dir, seed, patients, self.fixtures_dir))
+        return world

@@ -8,10 +8,15 @@ who knows those three can compute the secret, which is fine for a sandbox and wr
 from __future__ import annotations
 
 import hashlib
+import ipaddress
+import re
+from urllib.parse import urlsplit
 
 from ..errors import (
+    CallbackUrlInvalid,
     DuplicateSubscription,
     EventNotFound,
+    LimitReached,
     SubscriptionNotFound,
     ValidationFailed,
 )
@@ -50,15 +55,67 @@ def _check_event_types(types) -> None:
                                allowed_events=list(EVENT_TYPES))
 
 
+_HOST_LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
+
+
+def check_callback_url(url: str) -> tuple[str, int]:
+    """(host, port) of a URL a POST can reach; CallbackUrlInvalid otherwise. Both modes: such a URL was
+    accepted and then retried for 31 hours, and credentials in it were echoed by every listing."""
+    def invalid(reason: str):
+        return CallbackUrlInvalid(f"The callback URL cannot be delivered to: {reason}.", errors={"callback_url": [reason]})
+
+    if not url.isascii() or any(ord(c) <= 0x20 or c == "\x7f" for c in url):
+        raise invalid("use ASCII without spaces or control characters (percent-encode the rest)")
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        raise invalid("the URL does not parse") from None
+    if parts.scheme not in ("http", "https"):
+        raise invalid("the scheme must be http or https")
+    if "@" in parts.netloc:
+        raise invalid("no user name or password in the URL (sign with the webhook secret instead)")
+    try:
+        port = parts.port
+        port = (443 if parts.scheme == "https" else 80) if port is None else port
+    except ValueError:
+        port = 0
+    if not 1 <= port <= 65535:
+        raise invalid("the port must be 1-65535")
+    try:
+        host = parts.hostname or ""
+        if ":" in host:
+            ipaddress.IPv6Address(host.split("%", 1)[0])
+    except ValueError:
+        host = ""
+    if not (":" in host or _valid_hostname(host)):
+        raise invalid("the host must be a DNS name or an IP address")
+    return host, port
+
+
+def _valid_hostname(host: str) -> bool:
+    labels = host.rstrip(".").split(".")
+    return 0 < len(host) <= 253 and all(_HOST_LABEL.match(label) for label in labels)
+
+
+def _check_bounds(world, client_id: str, per_client: int, per_tenant: int) -> None:
+    if per_client and len(world["subscriptions"].find("client_id", client_id)) >= per_client:
+        raise LimitReached("subscriptions_per_client", per_client)
+    if per_tenant and len(world["subscriptions"]) >= per_tenant:
+        raise LimitReached("subscriptions_per_tenant", per_tenant)
+
+
 def create_subscription(world, client_id: str, callback_url: str, subscribed_events: list[str],
-                        description: str | None = None, secret: str | None = None) -> dict:
-    """Subscribe; the only answer that ever carries the `webhook_secret`."""
+                        description: str | None = None, secret: str | None = None,
+                        per_client: int = 0, per_tenant: int = 0) -> dict:
+    """Subscribe; the only answer that ever carries the `webhook_secret`. Bounds of 0 mean none."""
     events = list(dict.fromkeys(subscribed_events))  # keep the caller's order, drop repeats
     _check_event_types(events)
+    check_callback_url(callback_url)
     with world.transaction():
         existing = world["subscriptions"].first("client_url", (client_id, callback_url))
         if existing is not None:
             raise DuplicateSubscription(callback_url=callback_url, subscription_id=existing["subscription_id"])
+        _check_bounds(world, client_id, per_client, per_tenant)
         sequence = world.next_sequence("subscription")
         doc = world["subscriptions"].insert({
             "subscription_id": subscription_id(world, sequence),

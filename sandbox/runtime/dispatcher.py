@@ -5,14 +5,19 @@ How a delivery travels:
    matching subscription (so rows commit with the event) and wakes the scheduler thread.
 2. The scheduler reads the tenant's due deliveries. Reading takes the world's lock, so it only sees
    rows once the event's transaction has committed (and never sees rows of one that rolled back).
-3. It claims each due row (an in-memory set keeps one attempt per row at a time) and puts it on a
-   bounded queue; a small pool of worker threads POSTs it, outside the world lock, and records the
-   attempt. When the queue is full the row simply stays pending; the next tick (every
-   `interval` seconds) tries again. Retries are pending rows that fall due on the sandbox clock.
+3. It claims each due row (an in-memory set keeps one attempt per row at a time) and puts it on its
+   tenant's bounded queue; a small pool of worker threads POSTs it, outside the world lock, and records
+   the attempt. Workers take tenants in turn and run at most half their number of attempts of one tenant at
+   once, so a tenant whose receivers never answer holds only its share of the workers: another
+   tenant's delivery waits at most one delivery timeout. When a tenant's queue is full the row simply
+   stays pending; the next tick (every `interval` seconds) tries again. Retries are pending rows that
+   fall due on the sandbox clock.
 4. Pending rows live in the store, so a new dispatcher on the same data dir resumes them (`resume`).
 
 Threads start only when there is something to deliver and exit after `idle_exit` seconds of nothing;
 `close()` stops them. Delivery is at-least-once: a crash between a POST and its record repeats it.
+In the public profile the egress policy picks (and checks) the address connected to, the receiver's
+answer is not kept and every failure reads the same: no port scanner, no readable internal reply.
 No Flask here.
 """
 
@@ -20,7 +25,6 @@ from __future__ import annotations
 
 import atexit
 import logging
-import queue
 import threading
 import time
 import weakref
@@ -30,22 +34,30 @@ from http.client import HTTPException
 
 from ..domain import deliveries, webhooks
 from ..errors import WorldDamaged
+from ..storage.journal import redact_url
 from ..version import __version__
 from . import outbound
+from .egress import EgressPolicy
+from .fairqueue import FairQueue
 
 log = logging.getLogger(__name__)
 
 RESPONSE_EXCERPT = 500  # characters of the receiver's answer kept per attempt, for debugging
+PUBLIC_FAILURE = "delivery failed"  # the public profile's one failure text: no oracle for port states
 
 
 class WebhookDispatcher:
     def __init__(self, store, timeout: float = 10.0, workers: int = 4, queue_size: int = 256,
-                 interval: float = 0.5, idle_exit: float = 5.0, enabled: bool = True):
+                 interval: float = 0.5, idle_exit: float = 5.0, enabled: bool = True,
+                 egress: EgressPolicy | None = None):
         self.store = store
         self.timeout, self.workers, self.interval, self.idle_exit = timeout, workers, interval, idle_exit
         self.enabled = enabled
-        self._queue: queue.Queue = queue.Queue(maxsize=queue_size)
-        self._lock = threading.Condition()  # guards the sets below; notified when a claim is released
+        self.egress = egress or EgressPolicy()
+        # Claimed rows waiting for a worker; half the workers at most for one tenant, the rest stay free for others.
+        self._queue = FairQueue(per_tenant=workers // 2, size=queue_size)
+        self.per_tenant = self._queue.per_tenant  # workers one tenant may hold at once (the rest serve the others)
+        self._lock = threading.Condition()  # guards the queue and the sets below; notified on every change
         self._in_flight: set[tuple[str, int]] = set()
         self._watched: dict[str, int] = {}  # tenant -> generation (bumped by every notify)
         self._worker_threads: set[threading.Thread] = set()
@@ -57,7 +69,7 @@ class WebhookDispatcher:
     def from_settings(cls, store, settings: dict) -> WebhookDispatcher:
         return cls(store, timeout=float(settings["WEBHOOK_TIMEOUT"]), workers=int(settings["WEBHOOK_WORKERS"]),
                    queue_size=int(settings["WEBHOOK_QUEUE_SIZE"]), interval=float(settings["WEBHOOK_INTERVAL"]),
-                   enabled=bool(settings["WEBHOOK_DELIVERY"]))
+                   enabled=bool(settings["WEBHOOK_DELIVERY"]), egress=EgressPolicy.from_settings(settings))
 
     # -- entry points ------------------------------------------------------------------------------
     def listener(self, world, event: dict) -> None:
@@ -88,8 +100,9 @@ class WebhookDispatcher:
     def run_due(self, tenant: str) -> dict:
         """Every due delivery of the tenant now, in this thread's care; waits for attempts already under way."""
         world = self.store.world(tenant)
-        awaited = self._await_tenant(tenant)
-        claimed = [doc_id for doc_id in deliveries.due(world) if self._claim((tenant, doc_id))]
+        claimed = self._take_queued(tenant)  # rows waiting for a worker: deliver them here, now
+        awaited = self._await_tenant(tenant, mine=claimed)
+        claimed += [doc_id for doc_id in deliveries.due(world) if self._claim((tenant, doc_id))]
         results = []
         if claimed:
             with ThreadPoolExecutor(max_workers=min(self.workers, len(claimed)),
@@ -108,12 +121,13 @@ class WebhookDispatcher:
         attempts to be recorded; `busy` counts those still under way after `timeout`."""
         with self._lock:
             dropped = 0
-            while not self._closed and not self._queue.empty():
-                self._in_flight.discard(self._queue.get_nowait())
-                dropped += 1
+            if not self._closed:
+                for tenant, rows in self._queue.drain().items():  # queued rows: cancelled just below
+                    self._in_flight.difference_update((tenant, doc_id) for doc_id in rows)
+                    dropped += len(rows)
             self._watched.clear()
             self._lock.notify_all()
-        cancelled = [delivery_id for tenant in self.store.tenants()
+        cancelled = [delivery_id for tenant in self.store.tenants() if tenant not in self.store.damaged
                      for delivery_id in deliveries.cancel_pending(self.store.world(tenant))]
         cut, deadline = 0, time.monotonic() + timeout
         with self._lock:
@@ -133,13 +147,9 @@ class WebhookDispatcher:
         with self._lock:
             self._closed = True
             threads = [t for t in (self._scheduler, *self._worker_threads) if t is not None]
-            while not self._queue.empty():  # queued rows stay pending in the store
-                self._in_flight.discard(self._queue.get_nowait())
-            for _ in self._worker_threads:
-                try:
-                    self._queue.put_nowait(None)
-                except queue.Full:  # more workers than queue slots: the rest exit at their idle timeout
-                    break
+            for tenant, rows in self._queue.drain().items():  # queued rows stay pending in the store
+                self._in_flight.difference_update((tenant, doc_id) for doc_id in rows)
+            self._lock.notify_all()
         self._wake.set()
         for thread in threads:
             thread.join(timeout)
@@ -189,32 +199,40 @@ class WebhookDispatcher:
         return queued
 
     def _enqueue(self, key: tuple[str, int]) -> bool:
+        tenant, doc_id = key
         with self._lock:
-            if self._closed:
-                return False
-            try:
-                self._queue.put_nowait(key)
-            except queue.Full:
+            if self._closed or not self._queue.put(tenant, doc_id):
                 return False
             while len(self._worker_threads) < self.workers:
                 self._worker_threads.add(self._start(self._worker_loop, "webhook-worker"))
+            self._lock.notify_all()
             return True
+
+    def _take_queued(self, tenant: str) -> list[int]:
+        """Remove (still claimed) the tenant's rows that wait for a worker."""
+        with self._lock:
+            return self._queue.take(tenant)
 
     # -- workers ---------------------------------------------------------------------------------
     def _worker_loop(self) -> None:
         me = threading.current_thread()
         while True:
-            try:
-                key = self._queue.get(timeout=self.idle_exit)
-            except queue.Empty:
-                key = None
-            if key is None or self._closed:  # idle, or the close() sentinel
-                with self._lock:
-                    if self._closed or self._queue.empty():
+            with self._lock:
+                key = None if self._closed else self._queue.next()
+                if key is None and not self._closed:
+                    self._lock.wait(self.idle_exit)
+                    key = None if self._closed else self._queue.next()
+                if key is None:
+                    if self._closed or not self._queue:
                         self._worker_threads.discard(me)
                         return
-                continue
-            self._deliver_claimed(*key)
+                    continue
+            try:
+                self._deliver_claimed(*key)
+            finally:
+                with self._lock:
+                    self._queue.done(key[0])
+                    self._lock.notify_all()
 
     def _deliver_claimed(self, tenant: str, doc_id: int) -> dict | None:
         try:
@@ -235,7 +253,7 @@ class WebhookDispatcher:
         status_code, error, excerpt, latency_ms = self._post(attempt, signature)
         doc = deliveries.record_attempt(world, attempt, status_code, latency_ms, error, signature, excerpt)
         outcome = doc["status"] if doc else "discarded"
-        log.info("webhook %s attempt %d -> %s: %s %s", attempt.delivery_id, attempt.number, attempt.url,
+        log.info("webhook %s attempt %d -> %s: %s %s", attempt.delivery_id, attempt.number, redact_url(attempt.url),
                  status_code or error, outcome)
         return {"delivery_id": attempt.delivery_id, "event_id": attempt.event_id, "url": attempt.url,
                 "attempt": attempt.number, "status_code": status_code, "error": error, "status": outcome}
@@ -246,8 +264,10 @@ class WebhookDispatcher:
                    "X-OpesCare-Delivery-Attempt": str(attempt.number)}
         started = time.perf_counter()
         status_code = error = excerpt = None
+        connect = self.egress.create_connection if self.egress.public else None
         try:
-            status_code, raw = outbound.post(attempt.url, attempt.body, headers, self.timeout, RESPONSE_EXCERPT * 4)
+            status_code, raw = outbound.post(attempt.url, attempt.body, headers, self.timeout, RESPONSE_EXCERPT * 4,
+                                             connect=connect)
             excerpt = raw.decode("utf-8", "replace")[:RESPONSE_EXCERPT]
         except outbound.DeadlineExceeded:
             error = f"timed out after {self.timeout:g} s"
@@ -257,7 +277,17 @@ class WebhookDispatcher:
         latency = time.perf_counter() - started
         if error is None and latency > self.timeout:  # a receiver that dribbles its answer past the limit
             error = f"answered after {latency:.1f} s (limit {self.timeout:g} s)"
+        if self.egress.public:
+            return self._public_outcome(status_code, error, latency)
         return status_code, error, excerpt, round(latency * 1000, 1)
+
+    @staticmethod
+    def _public_outcome(status_code, error, latency: float):
+        """No body, and one text, status and latency for every failure (refused, timed out, 500, ...)."""
+        if error is None and status_code is not None and 200 <= status_code < 300:
+            return status_code, None, None, round(latency * 1000, 1)
+        log.info("webhook failure hidden from the subscriber: %s", error or status_code)
+        return None, PUBLIC_FAILURE, None, 0.0
 
     # -- claims ----------------------------------------------------------------------------------
     def _claim(self, key: tuple[str, int]) -> bool:
@@ -272,12 +302,17 @@ class WebhookDispatcher:
             self._in_flight.discard(key)
             self._lock.notify_all()
 
-    def _await_tenant(self, tenant: str) -> int:
-        """Wait (bounded) until no attempt of this tenant is queued or under way; how many there were."""
+    def _await_tenant(self, tenant: str, mine=()) -> int:
+        """Wait (bounded) until no attempt of this tenant is under way elsewhere; how many there were.
+        Rows of other tenants never count: one tenant's `retry-pending` never waits on another's receivers."""
+        mine = {(tenant, doc_id) for doc_id in mine}
+
+        def others() -> int:
+            return sum(1 for key in self._in_flight if key[0] == tenant and key not in mine)
+
         with self._lock:
-            busy = sum(1 for t, _ in self._in_flight if t == tenant)
-            self._lock.wait_for(lambda: not any(t == tenant for t, _ in self._in_flight),
-                                timeout=self.timeout * 2 + 5)
+            busy = others()
+            self._lock.wait_for(lambda: not others(), timeout=self.timeout * 2 + 5)
             return busy
 
     @staticmethod

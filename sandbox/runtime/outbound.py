@@ -4,12 +4,14 @@ A socket timeout (what `requests` offers) bounds each read, not the exchange: a 
 its status line, headers or body a byte at a time kept a webhook worker, or a `retry-pending` request,
 busy for hours. Here a timer shuts the socket down when the deadline passes, which ends any blocked
 read at once. Redirects are never followed; proxies are not used (receivers are usually local).
+`connect` (the egress policy's) picks and checks the address actually connected to.
 """
 
 from __future__ import annotations
 
 import socket
 import threading
+from collections.abc import Callable
 from http.client import HTTPConnection, HTTPException, HTTPSConnection
 from urllib.parse import urlsplit
 
@@ -24,13 +26,16 @@ _open: dict[HTTPConnection, tuple[threading.Event, int]] = {}  # -> (its deadlin
 _open_lock = threading.Lock()
 
 
-def post(url: str, body: bytes, headers: dict, deadline: float, excerpt: int) -> tuple[int, bytes]:
+def post(url: str, body: bytes, headers: dict, deadline: float, excerpt: int,
+         connect: Callable | None = None) -> tuple[int, bytes]:
     """(status code, the first `excerpt` bytes of the body). Raises DeadlineExceeded, OSError or HTTPException."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError(f"cannot POST to {url!r}")
     connection = (HTTPSConnection if parts.scheme == "https" else HTTPConnection)(
         parts.hostname, parts.port, timeout=deadline)
+    if connect is not None:
+        connection._create_connection = connect  # http.client's documented-in-code hook for the socket factory
     expired = threading.Event()
     timer = threading.Timer(deadline, _cut, args=(connection, expired))
     timer.daemon = True

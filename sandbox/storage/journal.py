@@ -7,33 +7,56 @@ new one arrives, so memory stays flat however long the server runs.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import re
 import threading
+import unicodedata
 from collections import deque
+from urllib.parse import unquote_plus
 
 DEFAULT_SIZE = 1000
 BODY_LIMIT = 2048  # characters kept of each request and response body
 REDACTED = "[redacted]"
-SECRET_FIELDS = frozenset({"client_secret", "webhook_secret", "secret", "access_token", "password"})
-_SECRET_MARKERS = tuple(name.encode() for name in ("secret", "access_token", "password"))
-# `name=value` (forms, query strings) or `"name": "value"` (JSON we could not parse): hide the value.
-_SECRET_TEXT = re.compile(r'((?:client_secret|webhook_secret|secret|access_token|password)"?\s*[:=]\s*"?)[^"&,}\s]*')
+# A key is secret-bearing if, folded (NFKC, casefold, letters and digits only), it contains one of these:
+# `Client-Secret`, `clientSecret`, `ＳＥＣＲＥＴ` and (once parsed) `s\u0065cret` all are.
+SECRET_WORDS = ("secret", "password", "passwd", "token", "authorization", "credential", "apikey")
+# `name=value` pairs inside a text (a query string, a URL in a JSON value) are split at these characters:
+# one pass, no backtracking, so a 200 KB query costs what its length costs.
+_PAIR_SEPARATORS = re.compile(r"([&?#\s\"';,])")
+PARSE_LIMIT = 256 * 1024  # bytes: a larger body is not parsed for an excerpt (the excerpt keeps 2 KB anyway)
+ENTRY_OVERHEAD = 200  # bytes counted per entry besides its texts (ids, method, status, timings)
+
+
+NOT_SECRET = frozenset({"tokentype"})  # "Bearer": hiding it only makes token responses harder to read
+
+
+@functools.lru_cache(maxsize=4096)  # the same few dozen keys in every body: fold each once
+def is_secret_key(key) -> bool:
+    folded = "".join(c for c in unicodedata.normalize("NFKC", str(key)).casefold() if c.isalnum())
+    return folded not in NOT_SECRET and any(word in folded for word in SECRET_WORDS)
 
 
 class RequestJournal:
     """One tenant's recent requests, newest last inside, newest first out."""
 
-    def __init__(self, size: int = DEFAULT_SIZE):
+    def __init__(self, size: int = DEFAULT_SIZE, max_bytes: int = 0):
         self.entries: deque[dict] = deque(maxlen=max(1, int(size)))
+        self.max_bytes, self.bytes = int(max_bytes or 0), 0  # 0: bounded by the entry count only
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
 
     def record(self, entry: dict) -> dict:
         with self._lock:
             entry = {"id": f"req_{next(self._ids):06d}", **entry}
+            if self.max_bytes:
+                if len(self.entries) == self.entries.maxlen:
+                    self.bytes -= _weight(self.entries[0])
+                self.bytes += _weight(entry)
             self.entries.append(entry)
+            while self.max_bytes and self.bytes > self.max_bytes and len(self.entries) > 1:
+                self.bytes -= _weight(self.entries.popleft())
         return entry
 
     def query(self, method: str | None = None, path: str | None = None, status: int | None = None,
@@ -55,6 +78,7 @@ class RequestJournal:
     def clear(self) -> None:
         with self._lock:
             self.entries.clear()
+            self.bytes = 0
 
     def __len__(self) -> int:
         return len(self.entries)
@@ -63,8 +87,8 @@ class RequestJournal:
 class Journals:
     """Every tenant's journal, created on first use; all the same size."""
 
-    def __init__(self, size: int = DEFAULT_SIZE):
-        self.size = size
+    def __init__(self, size: int = DEFAULT_SIZE, max_bytes: int = 0):
+        self.size, self.max_bytes = size, max_bytes
         self._journals: dict[str, RequestJournal] = {}
         self._lock = threading.Lock()
 
@@ -72,7 +96,7 @@ class Journals:
         journal = self._journals.get(tenant)
         if journal is None:
             with self._lock:
-                journal = self._journals.setdefault(tenant, RequestJournal(self.size))
+                journal = self._journals.setdefault(tenant, RequestJournal(self.size, self.max_bytes))
         return journal
 
     def drop(self, tenant: str) -> None:
@@ -80,37 +104,88 @@ class Journals:
             self._journals.pop(tenant, None)
 
 
-def body_excerpt(raw: bytes, form: dict | None = None) -> str | None:
-    """A body as journal text: secrets redacted, cut to BODY_LIMIT characters. None when empty."""
+def _weight(entry: dict) -> int:
+    return ENTRY_OVERHEAD + sum(len(entry.get(k) or "") for k in ("path", "query", "request_body", "response_body"))
+
+
+def body_excerpt(raw: bytes, form: dict | None = None, ours: bool = False) -> str | None:
+    """A body as journal text: parsed, secrets redacted, cut to BODY_LIMIT characters. None when empty.
+
+    Redaction works on the parsed body, never on its bytes: `"s\\u0065cret"` is `secret` only once parsed.
+    A body that does not parse as JSON keeps no excerpt at all: there is nothing to redact it by.
+    `ours`: a response the sandbox serialised itself (always JSON, keys spelled plainly); when its bytes
+    are plain ASCII with no escape, no percent sign and no secret word, there is nothing to parse for.
+    """
     if form:
         return _truncate(json.dumps(redact(form), ensure_ascii=False))
     if not raw:
         return None
-    if any(marker in raw for marker in _SECRET_MARKERS):  # parse only when something may need hiding
-        try:
-            return _truncate(json.dumps(redact(json.loads(raw)), ensure_ascii=False, separators=(",", ":")))
-        except ValueError:
-            return _truncate(_redact_text(raw.decode("utf-8", "replace")))
-    return _truncate(raw[: BODY_LIMIT * 4].decode("utf-8", "replace").strip())
+    if ours and raw.isascii() and b"\\" not in raw and b"%" not in raw and not _has_marker(raw):
+        return _truncate(raw[: BODY_LIMIT * 4].decode("ascii").strip())
+    if len(raw) > PARSE_LIMIT:
+        return f"[body of {len(raw)} bytes: not kept]"
+    try:
+        parsed = json.loads(raw)
+    except (ValueError, RecursionError):
+        return f"[unparsed body: {len(raw)} bytes]"
+    changed: list = []
+    hidden = redact(parsed, changed)
+    if not changed:  # nothing to hide: the caller's own bytes, as sent
+        return _truncate(raw[: BODY_LIMIT * 4].decode("utf-8", "replace").strip())
+    return _truncate(json.dumps(hidden, ensure_ascii=False, separators=(",", ":")))
+
+
+_MARKERS = (b"secret", b"passw", b"token", b"authoriz", b"credential", b"apikey", b"api_key", b"api-key")
+
+
+def _has_marker(raw: bytes) -> bool:
+    lowered = raw.lower()
+    return any(marker in lowered for marker in _MARKERS)
 
 
 def query_excerpt(query: str) -> str:
-    if not any(marker.decode() in query for marker in _SECRET_MARKERS):
-        return query
-    return _redact_text(query)
+    """The query string with the value of every secret-bearing parameter (however encoded) replaced."""
+    return _redact_text(query) if query else query
 
 
-def redact(value):
-    """A copy of a JSON value with every secret-bearing field's value replaced."""
+def redact(value, changed: list | None = None):
+    """A copy of a JSON value with every secret-bearing field's value replaced, and secrets in texts hidden.
+    Something is appended to `changed` (when given) for every replacement."""
+    changed = [] if changed is None else changed
     if isinstance(value, dict):
-        return {k: (REDACTED if k in SECRET_FIELDS else redact(v)) for k, v in value.items()}
+        copy = {}
+        for k, v in value.items():
+            if is_secret_key(k):
+                copy[k] = REDACTED
+                changed.append(k)
+            else:
+                copy[k] = redact(v, changed)
+        return copy
     if isinstance(value, list):
-        return [redact(v) for v in value]
+        return [redact(v, changed) for v in value]
+    if isinstance(value, str) and "=" in value:
+        hidden = _redact_text(value)
+        if hidden != value:
+            changed.append(value)
+        return hidden
     return value
 
 
+def redact_url(url: str) -> str:
+    """A URL for logs: secret-bearing query parameters hidden."""
+    base, sep, query = url.partition("?")
+    return base + sep + query_excerpt(query) if sep else url
+
+
 def _redact_text(text: str) -> str:
-    return _SECRET_TEXT.sub(lambda m: m.group(1) + REDACTED, text)
+    if "=" not in text:
+        return text
+    parts = _PAIR_SEPARATORS.split(text)
+    for i, part in enumerate(parts):
+        name, equals, _ = part.partition("=")
+        if equals and is_secret_key(unquote_plus(name)):
+            parts[i] = f"{name}={REDACTED}"
+    return "".join(parts)
 
 
 def _truncate(text: str) -> str:

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import InvalidRequest, SnapshotNotFound, ValidationFailed
+from ..errors import InvalidRequest, LimitReached, SnapshotNotFound
 from .persistence import read_state, write_state
 from .worlds import WorldStore
 
@@ -53,7 +53,8 @@ class Snapshots:
         with self._lock, world.lock:
             saved = self._tenant(tenant)
             if name not in saved and len(saved) >= self.limit:
-                raise ValidationFailed(f"A tenant keeps at most {self.limit} snapshots; overwrite one instead.")
+                raise LimitReached("snapshots_per_tenant", self.limit,
+                                   message=f"A tenant keeps at most {self.limit} snapshots; overwrite one instead.")
             meta = world.template.meta
             snapshot = Snapshot(name, self.now(world), meta["seed"], meta["patients"],
                                 world.own_state())

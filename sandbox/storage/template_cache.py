@@ -61,6 +61,30 @@ def save(path: Path, world: World) -> None:
             stale.unlink(missing_ok=True)
 
 
+def prune(cache_dir: str | Path, max_count: int = 0, max_bytes: int = 0, keep: Path | None = None) -> list[Path]:
+    """Remove the oldest templates (by modification time) until at most `max_count` files and `max_bytes`
+    bytes remain (0: no bound); `keep` (the one just written) stays. Returns what was removed."""
+    if not (max_count or max_bytes):
+        return []
+    files = []
+    for path in Path(cache_dir).glob("seed*-n*-*.json"):
+        try:
+            files.append((path.stat().st_mtime, path.stat().st_size, path))
+        except FileNotFoundError:  # another process pruned it meanwhile
+            continue
+    files.sort(key=lambda f: (f[2] == keep, f[0]))  # oldest first, the kept one last
+    count, total, removed = len(files), sum(f[1] for f in files), []
+    for _, size, path in files:
+        if path == keep or not ((max_count and count > max_count) or (max_bytes and total > max_bytes)):
+            continue
+        path.unlink(missing_ok=True)
+        count, total = count - 1, total - size
+        removed.append(path)
+    if removed:
+        log.info("removed %d cached template(s) over the bounds", len(removed))
+    return removed
+
+
 def _lines(world: World):
     """Plain JSON, laid out one document per line so `load` can parse it a document at a time."""
     dumps = functools.partial(json.dumps, ensure_ascii=False, separators=(",", ":"))

@@ -62,6 +62,7 @@ class WorldStore:
         self._last_used: dict[str, float] = {}
         self._in_use: dict[str, int] = {}
         self.damaged: dict[str, WorldDamaged] = {}  # tenants whose files refused to load (logged once, at ERROR)
+        self._opening: dict[str, threading.Lock] = {}
 
     @staticmethod
     def valid_tenant(name: str) -> bool:
@@ -73,21 +74,31 @@ class WorldStore:
             names |= {p.name for p in (self.data_dir / "tenants").iterdir() if self.valid_tenant(p.name)}
         return sorted(names)
 
+    def known(self, tenant: str) -> bool:
+        """The tenant has a world, in memory or on disk."""
+        return tenant in self._worlds or bool(self.data_dir and (self.data_dir / "tenants" / tenant).is_dir())
+
     def world(self, tenant: str = DEFAULT_TENANT) -> World:
         """The tenant's world, opened on first use. Raises WorldDamaged (503) while its files are damaged."""
         self._last_used[tenant] = self.monotonic()
         world = self._worlds.get(tenant)
         if world is not None:
             return world
-        with self._lock:
-            if tenant in self.damaged:
-                raise self.damaged[tenant]
+        if tenant in self.damaged:
+            raise self.damaged[tenant]  # never reread per request: stop, `repair`, start
+        with self._lock:  # only to find this tenant's opening lock: opening one world never blocks another's
+            opening = self._opening.setdefault(tenant, threading.Lock())
+        with opening:
             if tenant not in self._worlds:
                 try:
-                    self._worlds[tenant] = self._open(tenant)
+                    world = self._open(tenant)
                 except WorldDamaged as damage:
-                    self.damaged[tenant] = damage  # never reread per request: stop, `repair`, start
+                    with self._lock:
+                        self.damaged[tenant] = damage
                     raise
+                with self._lock:
+                    self._worlds[tenant] = world
+                    self._opening.pop(tenant, None)
             return self._worlds[tenant]
 
     def _files(self, tenant: str) -> TenantFiles | None:

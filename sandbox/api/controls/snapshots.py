@@ -31,7 +31,7 @@ class Snapshots(MethodView):
     @blp.arguments(SnapshotRequestSchema)
     @blp.response(201, SavedSnapshotSchema)
     @blp.alt_response(400, schema=ErrorSchema, description="Missing or malformed name")
-    @blp.alt_response(422, schema=ErrorSchema, description="validation_failed: the tenant already keeps 100 snapshots")
+    @blp.alt_response(422, schema=ErrorSchema, description="snapshot_limit: the tenant keeps its maximum (100; public profile 10)")
     @admin_only
     def post(self, body):
         """Save the tenant's world under a name (an existing snapshot of that name is replaced)."""
