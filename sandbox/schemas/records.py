@@ -8,7 +8,7 @@ import marshmallow as ma
 
 from ..domain.clock import isoformat
 from ..domain.records import DEFAULT_TYPE, TYPES
-from .common import RequestSchema
+from .common import AliasFieldsSchema, RequestSchema
 
 _ID = ma.validate.Length(min=1, max=128)
 _TEXT = ma.validate.Length(max=10_000)
@@ -103,7 +103,7 @@ class RecordSetSchema(ma.Schema):
     vitals = ma.fields.List(ma.fields.Nested(VitalsSchema))
 
 
-class RecordsResponseSchema(ma.Schema):
+class RecordsResponseSchema(AliasFieldsSchema):
     health_id = ma.fields.String(required=True, metadata={"example": "OPC-2024-DEMO1"})
     type = ma.fields.String(required=True, metadata={"example": "all"})
     records = ma.fields.Nested(RecordSetSchema, required=True,

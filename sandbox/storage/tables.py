@@ -18,6 +18,8 @@ TABLES: dict[str, dict] = {
     "clients": {"client_id": field("client_id")},
     "facilities": {"facility_id": field("facility_id")},
     "patients": {"health_id": field("health_id"), "match_key": patient_match_key},
+    "patient_aliases": {"health_id": field("health_id"), "survivor_health_id": field("survivor_health_id"),
+                        "match_key": lambda doc: patient_match_key(doc["patient"])},
     "consents": {"patient_client": fields("health_id", "client_id"), "health_id": field("health_id"),
                  "status": field("status")},
     "records": {"health_id": field("health_id"), "external": fields("client_id", "kind", "external_id")},
