@@ -35,6 +35,7 @@ DEFAULTS: dict[str, object] = {
     "WEBHOOK_WORKERS": 4,
     "WEBHOOK_QUEUE_SIZE": 256,
     "WEBHOOK_INTERVAL": 0.5,
+    "WEBHOOK_ROTATION_GRACE_SECONDS": 24 * 3600,
     "CORS_ORIGINS": "*",
 }
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
-from . import clock
+from . import clock, rotation
 
 RETRY_DELAYS = (60, 300, 900, 3600, 6 * 3600, 24 * 3600)
 MAX_ATTEMPTS = len(RETRY_DELAYS) + 1
@@ -33,7 +33,7 @@ class Attempt:
     url: str
     body: bytes
     started_at: float  # sandbox clock: the retry schedule counts from here
-    secret: str = field(repr=False)
+    secret: str | tuple[str, ...] = field(repr=False)  # two while a rotated secret's grace window is open
 
 
 def delivery_id(world, sequence: int) -> str:
@@ -67,10 +67,12 @@ def signing_key(secret: str, url: str) -> str:
     return WRONG_KEY if BAD_SIGNATURE_MARKER in urlsplit(url).query.split("&") else secret
 
 
-def signature_header(secret: str, body: bytes, timestamp: int) -> str:
-    """`t=<unix>,v1=<hex HMAC-SHA256(secret, "<t>." + body)>`."""
-    digest = hmac.new(secret.encode("utf-8"), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
-    return f"t={timestamp},v1={digest}"
+def signature_header(secret: str | tuple[str, ...], body: bytes, timestamp: int) -> str:
+    """`t=<unix>,v1=<hex HMAC-SHA256(secret, "<t>." + body)>`; one `v1=` per secret during a rotation."""
+    secrets = (secret,) if isinstance(secret, str) else secret
+    signatures = (hmac.new(key.encode("utf-8"), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+                  for key in secrets)
+    return ",".join([f"t={timestamp}", *(f"v1={digest}" for digest in signatures)])
 
 
 def create_deliveries(world, event: dict, subscriptions: list[dict], replay: bool = False) -> list[dict]:
@@ -110,7 +112,8 @@ def prepare_attempt(world, doc_id: int) -> Attempt | None:
             return None
         number = doc["attempt_count"] + 1
         return Attempt(doc_id, doc["delivery_id"], doc["event_id"], number, doc["url"],
-                       envelope_bytes(event, number), clock.now_ts(world), signing_key(sub["secret"], doc["url"]))
+                       envelope_bytes(event, number), clock.now_ts(world),
+                       rotation.signing_secrets(world, sub, signing_key(sub["secret"], doc["url"])))
 
 
 def record_attempt(world, attempt: Attempt, status_code: int | None, latency_ms: float, error: str | None,

@@ -61,3 +61,18 @@ class FaultSchema(ma.Schema):
 
 class FaultListSchema(ma.Schema):
     data = ma.fields.List(ma.fields.Nested(FaultSchema), required=True)
+
+
+# -- signing-secret rotation (/sandbox/webhooks/subscriptions/{id}/rotate-secret) ---------------------------
+class RotateSecretRequestSchema(RequestSchema):
+    grace_seconds = ma.fields.Integer(strict=True, validate=ma.validate.Range(min=0, max=30 * 86_400), metadata={
+        "description": "How long (sandbox clock) the old secret keeps signing too; default the server's setting "
+                       "(24 h).", "example": 86400})
+
+
+class RotateSecretSchema(ma.Schema):
+    subscription_id = ma.fields.String(required=True, metadata={"example": "sub_b8311b9cc4471bdd3b26a176"})
+    webhook_secret = ma.fields.String(required=True, metadata={"description": "The new secret (only in this answer)."})
+    rotated_at = ma.fields.String(required=True, metadata={"description": "On the tenant's sandbox clock."})
+    previous_secret_expires_at = ma.fields.String(required=True, metadata={
+        "description": "Until then every delivery carries both v1= signatures, new first."})
