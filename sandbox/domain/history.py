@@ -20,3 +20,23 @@ def seeded_history(world, patient: dict) -> dict:
         for key, rows in seeded_records(world.meta["seed"], alias["patient"]).items():
             combined.setdefault(key, []).extend(rows)
     return combined
+
+
+def amended(world, records: dict) -> dict:
+    """`records` with every amended lab result at its latest version (domain/amendments.py)."""
+    rows = records.get("lab_results")
+    if not rows or not len(world["lab_amendments"]):
+        return records
+    found = {}
+    for row in rows:
+        stored = world["lab_amendments"].first("lab_result_id", row["id"])
+        found[row["id"]] = amended_row(row, stored["versions"]) if stored else row
+    return {**records, "lab_results": [found[row["id"]] for row in rows]}
+
+
+def amended_row(row: dict, versions: list[dict]) -> dict:
+    """The result as records show it: the latest version's value and flag, and every earlier version, newest first."""
+    latest = versions[-1]
+    return {**row, "value": latest["value"], "flag": latest["flag"], "version": latest["version"],
+            "amended_at": latest["amended_at"], "amendment_note": latest["note"],
+            "previous_versions": [dict(v) for v in reversed(versions[:-1])]}

@@ -41,4 +41,4 @@ def patient_records(world, patient: dict, wanted: tuple[str, ...] = RECORD_TYPES
     for key in wanted:
         rows = [*seeded[key], *pushed.get(key, ())]
         merged[key] = sorted(rows, key=lambda r: (r[WHEN[key]] or "", r["id"]), reverse=True)
-    return merged
+    return history.amended(world, merged)  # amended lab results at their latest version (domain/amendments.py)

@@ -29,3 +29,4 @@ class MergeResponseSchema(ma.Schema):
     records_moved = ma.fields.Integer(required=True, metadata={"example": 4})
     consents = ma.fields.List(ma.fields.Nested(MergedConsentSchema), required=True,
                               metadata={"description": "Each client's consent after the merge (docs/faults.md)."})
+

@@ -18,6 +18,7 @@ TABLES: dict[str, dict] = {
     "clients": {"client_id": field("client_id")},
     "facilities": {"facility_id": field("facility_id")},
     "patients": {"health_id": field("health_id"), "match_key": patient_match_key},
+    "lab_amendments": {"lab_result_id": field("lab_result_id"), "health_id": field("health_id")},
     "patient_aliases": {"health_id": field("health_id"), "survivor_health_id": field("survivor_health_id"),
                         "match_key": lambda doc: patient_match_key(doc["patient"])},
     "consents": {"patient_client": fields("health_id", "client_id"), "health_id": field("health_id"),
