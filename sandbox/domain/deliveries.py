@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
-from . import clock, rotation
+from . import chaos, clock, rotation
 
 RETRY_DELAYS = (60, 300, 900, 3600, 6 * 3600, 24 * 3600)
 MAX_ATTEMPTS = len(RETRY_DELAYS) + 1
@@ -33,7 +33,7 @@ class Attempt:
     url: str
     body: bytes
     started_at: float  # sandbox clock: the retry schedule counts from here
-    secret: str | tuple[str, ...] = field(repr=False)  # two while a rotated secret's grace window is open
+    secret: str | tuple[str, ...] | chaos.ProbeSecret = field(repr=False)  # two while a rotated secret's grace window is open
 
 
 def delivery_id(world, sequence: int) -> str:
@@ -69,6 +69,8 @@ def signing_key(secret: str, url: str) -> str:
 
 def signature_header(secret: str | tuple[str, ...], body: bytes, timestamp: int) -> str:
     """`t=<unix>,v1=<hex HMAC-SHA256(secret, "<t>." + body)>`; one `v1=` per secret during a rotation."""
+    if isinstance(secret, chaos.ProbeSecret):  # a chaos probe: a wrong key, or a `t` past the tolerance
+        secret, timestamp = secret.keys_and_timestamp(timestamp)
     secrets = (secret,) if isinstance(secret, str) else secret
     signatures = (hmac.new(key.encode("utf-8"), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
                   for key in secrets)
@@ -86,7 +88,7 @@ def create_deliveries(world, event: dict, subscriptions: list[dict], replay: boo
             "client_id": sub["client_id"], "url": sub["callback_url"], "replay": replay, "status": "pending",
             "attempt_count": 0, "next_attempt_at": now, "created_at": _iso(now), "attempts": [],
         }))
-    return created
+    return chaos.shape(world, created, delivery_id)  # duplicates, delays, reordering, probes (domain/chaos.py)
 
 
 def due(world) -> list[int]:
@@ -113,7 +115,7 @@ def prepare_attempt(world, doc_id: int) -> Attempt | None:
         number = doc["attempt_count"] + 1
         return Attempt(doc_id, doc["delivery_id"], doc["event_id"], number, doc["url"],
                        envelope_bytes(event, number), clock.now_ts(world),
-                       rotation.signing_secrets(world, sub, signing_key(sub["secret"], doc["url"])))
+                       chaos.signing(doc, rotation.signing_secrets(world, sub, signing_key(sub["secret"], doc["url"]))))
 
 
 def record_attempt(world, attempt: Attempt, status_code: int | None, latency_ms: float, error: str | None,
@@ -127,7 +129,7 @@ def record_attempt(world, attempt: Attempt, status_code: int | None, latency_ms:
             return None
         if succeeded:
             status, next_at = "delivered", None
-        elif attempt.number >= MAX_ATTEMPTS:
+        elif attempt.number >= chaos.max_attempts(doc, MAX_ATTEMPTS):
             status, next_at = "exhausted", None
         else:
             status, next_at = "pending", attempt.started_at + RETRY_DELAYS[attempt.number - 1]
@@ -161,7 +163,7 @@ def describe(doc: dict) -> dict:
     return {"delivery_id": doc["delivery_id"], "subscription_id": doc["subscription_id"], "url": doc["url"],
             "status": doc["status"], "replay": doc["replay"], "attempt_count": doc["attempt_count"],
             "created_at": doc["created_at"], "next_retry_at": _iso(doc["next_attempt_at"]),
-            "attempts": list(doc["attempts"])}
+            "attempts": list(doc["attempts"]), **chaos.marks(doc)}
 
 
 def report(world, event_id: str | None = None, status: str | None = None, event_type: str | None = None,

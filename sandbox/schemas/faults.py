@@ -76,3 +76,26 @@ class RotateSecretSchema(ma.Schema):
     rotated_at = ma.fields.String(required=True, metadata={"description": "On the tenant's sandbox clock."})
     previous_secret_expires_at = ma.fields.String(required=True, metadata={
         "description": "Until then every delivery carries both v1= signatures, new first."})
+
+
+# -- adversarial deliveries (/sandbox/webhooks/subscriptions/{id}/chaos) ------------------------------------
+DAY = 86_400
+
+
+class ChaosSchema(RequestSchema):
+    duplicate = ma.fields.Boolean(load_default=False, metadata={"description": "Send every delivery twice (same event id)."})
+    reorder_window_seconds = ma.fields.Integer(strict=True, load_default=0, validate=ma.validate.Range(min=0, max=DAY),
+                                               metadata={"description": "Hold deliveries this long, then send them "
+                                                                        "newest first.", "example": 60})
+    delay_seconds = ma.fields.Integer(strict=True, load_default=0, validate=ma.validate.Range(min=0, max=DAY),
+                                      metadata={"description": "Delay every first attempt (sandbox clock).", "example": 0})
+    bad_signature_every = ma.fields.Integer(strict=True, load_default=0, validate=ma.validate.Range(min=0, max=1000),
+                                            metadata={"description": "Every Nth delivery, a wrongly signed probe too.",
+                                                      "example": 3})
+    stale_timestamp_every = ma.fields.Integer(strict=True, load_default=0, validate=ma.validate.Range(min=0, max=1000),
+                                              metadata={"description": "Every Nth delivery, a probe with a t older "
+                                                                       "than 300 s too.", "example": 5})
+
+
+class ChaosResponseSchema(ChaosSchema):
+    subscription_id = ma.fields.String(required=True, metadata={"example": "sub_b8311b9cc4471bdd3b26a176"})
