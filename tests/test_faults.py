@@ -156,3 +156,12 @@ def test_the_sandbox_fixture_fail_next_arms_a_fault_for_unchanged_code(sandbox):
 def test_the_sandbox_fixture_fail_next_refuses_a_bad_fault(sandbox):
     with pytest.raises(ValidationError, match="exactly one"):
         sandbox.fail_next(URL)
+
+
+def test_a_tenant_holds_at_most_100_faults(client):
+    for _ in range(100):
+        arm(client, path=URL, status=503)
+    response = client.post(FAULTS, json={"path": URL, "status": 503})
+    assert (response.status_code, response.json["error"]) == (422, "validation_failed")
+    client.delete(FAULTS)
+    arm(client, path=URL, status=503)

@@ -46,9 +46,11 @@ def apply_armed_fault(client_id: str | None = None, openeyes_failure=None):
         return None
     if openeyes and openeyes_failure is None:
         return None  # OpenEyes authenticates in its view (HTTP Basic), which calls again once the user is known
-    claims = g.get("claims") or {}
-    client_id = client_id or claims.get("client_id")
-    fault = fault_board().take(tenant(), request.method, request.path, client_id, clock.now_iso(world()))
+    board = fault_board()
+    if not board.holds(tenant()):
+        return None
+    client_id = client_id or (g.get("claims") or {}).get("client_id")
+    fault = board.take(tenant(), request.method, request.path, client_id, clock.now_iso(world()))
     if fault is None:
         return None
     g.fault = {"fault_id": fault.id, "kind": fault.kind}

@@ -12,7 +12,10 @@ import re
 import threading
 from dataclasses import dataclass, field
 
+from ..errors import ValidationFailed
+
 KINDS = ("status", "delay_ms", "drop")
+MAX_FAULTS = 100  # per tenant, armed or spent: a hosted playground's visitor cannot grow memory without end
 FIRED_KEPT = 100  # per fault: enough to show what fired, bounded however many times it is armed for
 
 
@@ -65,7 +68,10 @@ class FaultBoard:
         self._lock = threading.Lock()
 
     def arm(self, tenant: str, spec: dict, now: str) -> Fault:
+        """Arm a fault; ValidationFailed when the tenant already holds MAX_FAULTS (clear them first)."""
         with self._lock:
+            if len(self._faults.get(tenant, ())) >= MAX_FAULTS:
+                raise ValidationFailed(f"This tenant already holds {MAX_FAULTS} faults; DELETE /sandbox/faults first.")
             fault = Fault(id=f"flt_{next(self._ids):06d}", method=spec.get("method", "*").upper(), path=spec["path"],
                           client_id=spec.get("client_id"), times=int(spec.get("times", 1)),
                           status=spec.get("status"), delay_ms=spec.get("delay_ms"), drop=bool(spec.get("drop")),
@@ -73,10 +79,12 @@ class FaultBoard:
             self._faults.setdefault(tenant, []).append(fault)
         return fault
 
+    def holds(self, tenant: str) -> bool:
+        """Whether the tenant has any fault at all: the hot path's only cost when none is armed (no lock)."""
+        return bool(self._faults.get(tenant))
+
     def take(self, tenant: str, method: str, path: str, client_id: str | None, now: str) -> Fault | None:
         """The first armed fault this request meets, counted down and its firing recorded; None if none."""
-        if not self._faults.get(tenant):  # the usual case: no lock taken on the hot path
-            return None
         with self._lock:
             for fault in self._faults.get(tenant, ()):
                 if fault.matches(method, path, client_id):

@@ -23,6 +23,7 @@ class Faults(MethodView):
     @blp.arguments(FaultRequestSchema)
     @blp.response(201, FaultSchema)
     @blp.alt_response(400, schema=ErrorSchema, description="Not exactly one of status, delay_ms, drop; or a bad value")
+    @blp.alt_response(422, schema=ErrorSchema, description="validation_failed: the tenant already holds 100 faults")
     @admin_only
     def post(self, body):
         """Arm a fault: the next `times` matching requests (after authentication) get it, and change no state."""
