@@ -4,6 +4,7 @@
     patient = his.resolve_patient(first_name="Marie", last_name="Fouda", date_of_birth="1990-07-22")
     his.grant_consent(patient["health_id"])
     his.push_lab_result({"health_id": patient["health_id"], "external_lab_order_id": "LAB-1", ...}, "lab-LAB-1")
+    health_id = his.canonical_health_id(stored_health_id)  # an ID merged into another patient: use the survivor's
 
 Its tests (test_his_client.py) run it against the sandbox's pytest fixtures.
 """
@@ -39,6 +40,7 @@ class ConnectClient:
         self.http = session or requests.Session()
         self._token: str | None = None
         self._token_until = 0.0
+        self.merged_ids: dict[str, str] = {}  # old Health ID -> the survivor's, as OpesCare told us
 
     # -- auth ---------------------------------------------------------------------------------
     def token(self) -> str:
@@ -54,6 +56,20 @@ class ConnectClient:
         """The patient's Health ID: found by `health_id` or demographics, or registered now (status "created")."""
         body = {"health_id": health_id, **demographics} if health_id else demographics
         return self._send("POST", "/patients/resolve", json=body)
+
+    def verify_health_id(self, health_id: str) -> dict:
+        return self._send("GET", f"/patients/verify/{health_id}")
+
+    def canonical_health_id(self, health_id: str) -> str:
+        """The ID to store: a merged patient's old ID verifies with `resolved_via_alias` and the survivor's ID.
+
+        A HIS that keeps the old ID still gets answers (OpesCare follows the alias), but about a record whose
+        canonical ID it does not know; replace it, and remember the mapping for records stored elsewhere.
+        """
+        answer = self.verify_health_id(health_id)
+        if answer.get("resolved_via_alias"):
+            self.merged_ids[answer["queried_health_id"]] = answer["health_id"]
+        return answer["health_id"]
 
     def consent(self, health_id: str) -> dict:
         return self._send("GET", f"/patient/{health_id}/consent")
@@ -93,6 +109,11 @@ class ConnectClient:
         raise AssertionError("unreachable")
 
 
-def verify_webhook(secret: str, headers, body: bytes) -> bool:
-    """True if a delivery's X-OpesCare-Signature signs exactly `body` (the raw bytes, before any parsing)."""
-    return verify_signature(secret, headers.get(SIGNATURE_HEADER, ""), body)
+def verify_webhook(secrets: str | list[str], headers, body: bytes) -> bool:
+    """True if a delivery's X-OpesCare-Signature signs exactly `body` (the raw bytes, before any parsing).
+
+    During a secret rotation pass both secrets (new and old): the header then carries one v1= per secret, and
+    whichever of ours matches any of them will do. Drop the old secret once the grace window is over.
+    """
+    header = headers.get(SIGNATURE_HEADER, "")
+    return any(verify_signature(secret, header, body) for secret in ([secrets] if isinstance(secrets, str) else secrets))

@@ -91,3 +91,34 @@ def test_ambiguous_demographics_raise_with_the_candidates(his, sandbox_server):
         his.resolve_patient(**sandbox_server.scenario["input"])
     assert ambiguous.value.status == 409
     assert len(ambiguous.value.body["candidates"]) == 2
+
+
+def test_a_merged_health_id_is_replaced_by_the_survivors(his, sandbox):
+    survivor = "CM-HID-7KQ9-MP42-X8D1"  # Amara Ngo; Jean Dupont's record turns out to be hers and is merged into it
+    assert his.canonical_health_id(PENDING_PATIENT) == PENDING_PATIENT and his.merged_ids == {}
+    merged = sandbox.post("/sandbox/patients/merge",
+                          json={"survivor_health_id": survivor, "merged_health_id": PENDING_PATIENT})
+    assert merged.status_code == 200
+    assert his.canonical_health_id(PENDING_PATIENT) == survivor
+    assert his.merged_ids == {PENDING_PATIENT: survivor}
+    assert his.consent(PENDING_PATIENT)["health_id"] == survivor  # the old ID still answers, for the survivor
+
+
+def test_deliveries_verify_with_either_secret_during_a_rotation_and_only_the_new_one_after(
+        his, sandbox, sandbox_server, sandbox_webhooks):
+    old = his.subscribe(f"{sandbox_webhooks.url}?his=rotation", ["patient.created"])
+    rotated = sandbox.post(f"/sandbox/webhooks/subscriptions/{old['subscription_id']}/rotate-secret", json={}).json
+    new = rotated["webhook_secret"]
+    his.resolve_patient(first_name="Paul", last_name="Biya", date_of_birth="1985-02-13")
+    sandbox_server.deliveries()  # runs due deliveries now and waits for them
+    [during] = sandbox_webhooks.rejected  # signed with our subscription's secrets, not the fixture's own
+    assert verify_webhook([new, old["webhook_secret"]], during.headers, during.body)
+    assert verify_webhook(new, during.headers, during.body) and verify_webhook(old["webhook_secret"], during.headers,
+                                                                                during.body)
+    sandbox_server.advance_clock(24 * 3600)  # the grace window ends on the sandbox clock
+    his.resolve_patient(first_name="Anne", last_name="Mbarga", date_of_birth="1979-08-30")
+    sandbox_server.deliveries()
+    later = sandbox_webhooks.rejected[1:]  # the new event, and the first one's retry (it was refused, so it is due)
+    assert len(later) == 2
+    assert all(verify_webhook([new, old["webhook_secret"]], got.headers, got.body) for got in later)
+    assert not any(verify_webhook(old["webhook_secret"], got.headers, got.body) for got in later)

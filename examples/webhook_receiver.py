@@ -15,16 +15,23 @@ TOLERANCE_SECONDS = 300  # refuse signatures older (or newer) than this: stops r
 
 
 def verify_signature(secret, header, body, now=None):
-    """True if `header` ("t=<unix>,v1=<hex>") signs exactly `body` (bytes) with `secret`, within the tolerance."""
+    """True if `header` ("t=<unix>,v1=<hex>[,v1=<hex>...]") signs exactly `body` (bytes) with `secret`, in time.
+
+    During a secret rotation the header carries one v1= per secret (new and old): any match is valid.
+    """
+    pairs = [item.strip().split("=", 1) for item in header.split(",")]
+    pairs = [pair for pair in pairs if len(pair) == 2]
+    timestamps = [value for name, value in pairs if name == "t"]
     try:
-        parts = dict(item.strip().split("=", 1) for item in header.split(","))
-        timestamp = int(parts["t"])
-    except (KeyError, ValueError):
+        timestamp = int(timestamps[0]) if len(timestamps) == 1 else None
+    except ValueError:
         return False
-    if abs((time.time() if now is None else now) - timestamp) > TOLERANCE_SECONDS:
+    if timestamp is None or abs((time.time() if now is None else now) - timestamp) > TOLERANCE_SECONDS:
         return False
     expected = hmac.new(secret.encode("utf-8"), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
-    return hmac.compare_digest(expected, parts.get("v1", ""))
+    # compare every candidate (no early exit), each in constant time
+    matches = [hmac.compare_digest(expected, value) for name, value in pairs if name == "v1"]
+    return any(matches)
 
 
 class WebhookReceiver(BaseHTTPRequestHandler):

@@ -12,6 +12,7 @@ from flask_smorest import Api
 from .api import BLUEPRINTS, pages
 from .api.context import Sandbox, check_tenant
 from .api.errors import from_http_exception, register_error_handlers, render
+from .api.faults import DropConnections
 from .api.hooks import begin_request, register_hooks, require_admin_token, simulate, trust_forwarded_for
 from .api.jsonbody import SafeJSONProvider
 from .api.security import authenticate_first
@@ -94,6 +95,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(pages.blp)
     _allow_cross_origin(app, settings["CORS_ORIGINS"])
     app.extensions["opescare_sandbox_api"] = api
+    app.wsgi_app = DropConnections(app.wsgi_app)  # an armed `drop` fault answers nothing at all
     return app
 
 

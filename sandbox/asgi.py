@@ -72,7 +72,14 @@ class SandboxASGI:
         # The body is whole: say how long it is (a chunked request has no Content-Length for the app to read).
         environ["CONTENT_LENGTH"] = str(len(body))
         environ.pop("HTTP_TRANSFER_ENCODING", None)
-        status, headers, payload = await asyncio.get_running_loop().run_in_executor(self.pool, self._call, environ)
+        try:
+            status, headers, payload = await asyncio.get_running_loop().run_in_executor(self.pool, self._call, environ)
+        except ConnectionError:  # an armed `drop` fault (api/faults.py): the client must get no answer at all
+            # granian answers 500 to an app that fails before its response is under way; once a (chunked) body
+            # has begun, failing makes it cut the connection: the status line may show, the body never does.
+            await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/json")]})
+            await send({"type": "http.response.body", "body": b"", "more_body": True})
+            raise
         for seconds, release in delay:  # one at most: the simulation hook's, holding its tenant's delay slot
             try:
                 await asyncio.sleep(seconds)

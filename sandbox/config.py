@@ -35,6 +35,7 @@ DEFAULTS: dict[str, object] = {
     "WEBHOOK_WORKERS": 4,
     "WEBHOOK_QUEUE_SIZE": 256,
     "WEBHOOK_INTERVAL": 0.5,
+    "WEBHOOK_ROTATION_GRACE_SECONDS": 24 * 3600,
     "CORS_ORIGINS": "*",
     "WORKER": None,  # this worker's index in a cluster (set by `opescare-sandbox cluster`); None alone
     # The public profile (docs/hosted.md): `serve --public` / SANDBOX_PUBLIC=1.

@@ -12,8 +12,10 @@ from datetime import datetime
 from werkzeug.datastructures import Headers
 
 from . import testing_journal
-from .domain import webhooks
+from .domain import clock, webhooks
 from .domain.events import EVENT_TYPES
+from .runtime.faults import board_of
+from .schemas.faults import FaultRequestSchema
 from .storage.worlds import DEFAULT_TENANT, WorldStore
 from .testing import (
     DEMO_CLIENT_ID,
@@ -85,6 +87,16 @@ class _Helpers:
             lines += [f"    {event['type']} {event['id']} -> {d['url']}: {d['status']}, attempts "
                       f"{[a['error'] or a['status_code'] for a in d['attempts']]}" for d in event["deliveries"]]
         return "\n".join(lines) if len(lines) > 1 else lines[0] + " none (was the event recorded?)"
+
+    def fail_next(self, path: str, status: int | None = None, times: int = 1, method: str = "*",
+                  client_id: str | None = None, delay_ms: int | None = None, drop: bool = False) -> dict:
+        """Arm a fault (POST /sandbox/faults): the next `times` requests matching `method` and `path` (`*`: one
+        segment) get `status`'s documented error, wait `delay_ms`, or are dropped (ConnectionError)."""
+        spec = {"path": path, "times": times, "method": method, "client_id": client_id, "status": status,
+                "delay_ms": delay_ms, "drop": drop or None}
+        body = FaultRequestSchema().load({key: value for key, value in spec.items() if value is not None})
+        return board_of(self._core.services.extras, self._core.store).arm(
+            self.tenant, body, clock.now_iso(self.world)).to_dict()
 
     def advance_clock(self, seconds: float) -> dict:
         return self._core.advance_clock(seconds, self.tenant)

@@ -115,3 +115,23 @@ def test_authorize_then_resolve_and_records(page, live_url):
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "playground.png"), full_page=False)
     assert page.blocked == [], f"the page tried to reach the outside: {page.blocked}"
+
+
+def test_the_fault_form_arms_a_fault_the_next_requests_meet(page, live_url):
+    page.goto(f"{live_url}/docs")
+    page.locator(".opblock").first.wait_for(timeout=15_000)
+    page.locator("#fault-form summary").click()
+    form = page.locator("#fault-form form")
+    form.locator("input[name=path]").fill("/api/v1/connect/patients/verify/*")
+    form.locator("select[name=method]").select_option("GET")
+    form.locator("input[name=times]").fill("1")
+    form.locator("input[name=value]").fill("503")
+    form.locator("button[type=submit]").click()
+    page.locator("#control-title", has_text="POST /sandbox/faults → 201").wait_for(timeout=10_000)
+    assert '"status": 503' in page.locator("#control-body").inner_text()
+    authorize(page)
+    verify = open_operation(page, "get", "/api/v1/connect/patients/verify/{health_id}")
+    verify.locator("tr[data-param-name='health_id'] input").fill("CM-HID-7KQ9-MP42-X8D1")
+    status, body = execute(verify)
+    assert status == "503" and "service_unavailable" in body
+    assert page.blocked == [], f"the page tried to reach the outside: {page.blocked}"

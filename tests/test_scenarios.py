@@ -113,3 +113,83 @@ def test_magic_callback_gets_a_signature_that_does_not_verify(client, auth, rece
         expected = hmac.new(sub["webhook_secret"].encode(), f"{parts['t']}.".encode() + received.body,
                             hashlib.sha256).hexdigest()
         assert hmac.compare_digest(expected, parts["v1"]) is valid
+
+
+# -- issue 22: faults a real integration meets (each control is tested in depth in its own module) ------------
+STALE = "00000000-0000-0000-0000-100000000098"
+
+
+@proves("stale_inventory")
+def test_a_stale_facility_never_updates_while_others_do(client, auth, world, get_token):
+    url = f"/api/v1/connect/inventory/pharmacy/{CATALOGUE['stale_inventory']['input']['facility_id']}"
+    before = client.get(url, headers=auth).json
+    assert before["as_of"] == "2025-11-17T17:00:00Z" and {i["last_stock_update"] for i in before["items"]} == {
+        "2025-11-17T17:00:00Z"}
+    assert any(i["stock_status"] == "in_stock" for i in before["items"])  # the trap: it still reads in stock
+    item = before["items"][0]["id"]
+    clock.advance(world, 7 * 86_400)
+    auth = {"Authorization": f"Bearer {get_token()}"}  # the first token's hour is long past
+    for facility in (STALE, "00000000-0000-0000-0000-100000000004"):  # dispensing here and elsewhere
+        assert client.post(f"/sandbox/inventory/{facility}/pharmacy",
+                           json={"item_id": item, "available_quantity": 3}).status_code == 200
+    assert client.get(url, headers=auth).json == before
+    elsewhere = client.get("/api/v1/connect/inventory/pharmacy/00000000-0000-0000-0000-100000000004", headers=auth).json
+    assert elsewhere["as_of"] == clock.isoformat(clock.now(world))
+
+
+@proves("armed_fault")
+def test_an_armed_fault_meets_the_next_resolves(client, auth):
+    scenario = CATALOGUE["armed_fault"]
+    assert client.post("/sandbox/faults", json=scenario["input"]).status_code == 201
+    body = {"health_id": "CM-HID-7KQ9-MP42-X8D1"}
+    statuses = [client.post("/api/v1/connect/patients/resolve", json=body, headers=auth).status_code for _ in range(3)]
+    assert statuses == [503, 503, 200]
+
+
+@proves("patient_merge")
+def test_a_merged_id_verifies_via_its_alias(client, auth):
+    scenario = CATALOGUE["patient_merge"]["input"]
+    assert client.post("/sandbox/patients/merge", json=scenario).status_code == 200
+    body = client.get(f"/api/v1/connect/patients/verify/{scenario['merged_health_id']}", headers=auth).json
+    assert (body["health_id"], body["resolved_via_alias"], body["queried_health_id"]) == (
+        scenario["survivor_health_id"], True, scenario["merged_health_id"])
+
+
+def _subscription(client, auth) -> str:
+    response = client.post("/api/v1/connect/webhooks/subscriptions", headers=auth, json={
+        "callback_url": "http://127.0.0.1:9/hook", "subscribed_events": ["patient.created"]})
+    return response.json["subscription_id"]
+
+
+@proves("secret_rotation")
+def test_a_rotation_gives_a_new_secret_and_a_grace_window(client, auth):
+    subscription_id = _subscription(client, auth)
+    rotated = client.post(f"/sandbox/webhooks/subscriptions/{subscription_id}/rotate-secret",
+                          json=CATALOGUE["secret_rotation"]["input"]).json
+    grace = clock.parse_iso(rotated["previous_secret_expires_at"]) - clock.parse_iso(rotated["rotated_at"])
+    assert rotated["webhook_secret"].startswith("whsec_") and grace.total_seconds() == 86_400
+
+
+@proves("amended_lab_result")
+def test_an_amended_result_is_version_2(client, auth, world):
+    labs = client.get("/api/v1/connect/patient/OPC-2024-DEMO1/records?type=lab_results", headers=auth).json
+    lab_id = labs["records"]["lab_results"][0]["id"]
+    amended = client.post(f"/sandbox/patients/OPC-2024-DEMO1/lab-results/{lab_id}/amend",
+                          json=CATALOGUE["amended_lab_result"]["input"]).json
+    assert (amended["version"], amended["value"], [v["version"] for v in amended["previous_versions"]]) == (2, 9.9, [1])
+    assert [e["type"] for e in world["events"].all()].count("lab_result.amended") == 1
+
+
+@proves("adversarial_deliveries")
+def test_chaos_bends_the_next_deliveries(client, auth, world):
+    subscription_id = _subscription(client, auth)
+    settings = CATALOGUE["adversarial_deliveries"]["input"]
+    assert client.put(f"/sandbox/webhooks/subscriptions/{subscription_id}/chaos", json=settings).json == {
+        "subscription_id": subscription_id, **settings}
+    for n in range(3):
+        client.post("/sandbox/webhooks/trigger", json={"type": "patient.created", "data": {"n": n}})
+    rows = [d for e in client.get("/sandbox/webhooks/deliveries").json["data"] for d in e["deliveries"]]
+    assert len(rows) == 3 * 2 + 1  # each twice, and one bad-signature probe after the 3rd
+    assert sum("duplicate_of" in d for d in rows) == 3 and [d["probe"]["kind"] for d in rows if "probe" in d] == [
+        "bad_signature"]
+    assert all(d["held_until"] and d["attempt_count"] == 0 for d in rows)  # held by the reorder window

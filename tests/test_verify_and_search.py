@@ -15,7 +15,8 @@ AMARA = {"display_name": "Amara N.", "sex": "female", "year_of_birth": 1990, "co
 def test_verify_docs_example_as_printed(client, auth):
     response = client.get(VERIFY + "CM-HID-7KQ9-MP42-X8D1", headers=auth)
     assert response.status_code == 200
-    assert response.json == {"status": "valid", "health_id": "CM-HID-7KQ9-MP42-X8D1", "patient": AMARA}
+    assert response.json == {"status": "valid", "health_id": "CM-HID-7KQ9-MP42-X8D1", "resolved_via_alias": False,
+                             "queried_health_id": None, "patient": AMARA}
 
 
 @pytest.mark.parametrize("raw", ["cm-hid-7kq9-mp42-x8d1", "  CM-HID-7KQ9-MP42-X8D1 ", "Cm-Hid-7kQ9-Mp42-X8d1"])
@@ -40,7 +41,8 @@ def test_verify_a_patient_created_by_resolve(client, auth):
     body = {"first_name": "Marie", "last_name": "Fouda", "date_of_birth": "1990-07-22"}
     created = client.post("/api/v1/connect/patients/resolve", json=body, headers=auth).json["health_id"]
     response = client.get(VERIFY + created, headers=auth)
-    assert response.json == {"status": "valid", "health_id": created, "patient": {
+    assert response.json == {"status": "valid", "health_id": created, "resolved_via_alias": False,
+                             "queried_health_id": None, "patient": {
         "display_name": "Marie F.", "sex": None, "year_of_birth": 1990, "country_code": "CM",
         "verification_status": "unverified", "identity_status": "provisional"}}
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask.views import MethodView
 
 from ..domain import consent
+from ..domain.merges import with_alias
 from ..schemas.common import ErrorSchema
 from ..schemas.consent import (
     ConsentGrantRequestSchema,
@@ -27,7 +28,7 @@ class PatientConsent(MethodView):
     @requires_token(blp)
     def get(self, health_id):
         """Consent status of a patient for your client (no consent yet reads as pending)."""
-        return consent.get_consent(world(), health_id, bearer_claims()["client_id"])
+        return with_alias(health_id, consent.get_consent(world(), health_id, bearer_claims()["client_id"]))
 
 
 @blp.route("/api/v1/connect/patient/<string:health_id>/consent/grant", parameters=[PATIENT_WITHOUT_CONSENT])
@@ -41,7 +42,8 @@ class ConsentGrant(MethodView):
     @requires_token(blp)
     def post(self, body, health_id):
         """Record that the patient granted consent to your client (audited; fires consent.granted)."""
-        return consent.grant(world(), health_id, bearer_claims(), body["consent_type"], body["expires_at"])
+        return with_alias(health_id, consent.grant(world(), health_id, bearer_claims(), body["consent_type"],
+                                                   body["expires_at"]))
 
 
 @blp.route("/sandbox/patients/<string:health_id>/consent/revoke", parameters=[DOC_PATIENT])

@@ -264,6 +264,7 @@ def record_in_journal(response):
             "client_id": claims.get("client_id"),
             "duration_ms": round((time.perf_counter() - g.started) * 1000, 3),
             "request_body": _request_body(),
+            **({"fault": g.fault} if "fault" in g else {}),  # an armed fault this request met (api/faults.py)
             "response_body": None if response.is_streamed or response.direct_passthrough
             else body_excerpt(response.get_data(), ours=True),
         })

@@ -21,6 +21,7 @@ from ..schemas.common import ErrorSchema
 from ..schemas.openeyes import OpenEyesPatientSchema, OpenEyesSearchSchema
 from .blueprint import Blueprint
 from .context import sandbox, tenant, world
+from .faults import apply_armed_fault
 
 blp = Blueprint("OpenEyes", __name__, description="OpenEyes Patient API: patient search (HTTP Basic, OprnApi role)")
 
@@ -32,6 +33,11 @@ def _openeyes_status(status: int, text: str, headers: dict | None = None):
     """OpenEyes' own error body: a JSON string such as "401 Unauthorized", not the envelope."""
     return current_app.response_class(json.dumps(text), status=status, mimetype="application/json",
                                       headers=headers or {})
+
+
+def _openeyes_failure(status: int):
+    return _openeyes_status(status, f"{status} {'Unauthorized' if status == 401 else 'Forbidden'}",
+                            CHALLENGE if status == 401 else None)
 
 
 def _basic_credentials() -> tuple[str, str] | None:
@@ -82,7 +88,8 @@ def requires_openeyes_user(view):
             return _openeyes_status(401, "401 Unauthorized", CHALLENGE)
         if not openeyes_auth.may_use_api(user):
             return _openeyes_status(403, "403 Forbidden")
-        return view(*args, **kwargs)
+        faulted = apply_armed_fault(user.get("username"), _openeyes_failure)
+        return faulted if faulted is not None else view(*args, **kwargs)
 
     documented = blp.doc(security=[{"openEyesBasic": []}])(wrapper)
     documented = blp.alt_response(401, schema={"type": "string", "example": "401 Unauthorized"},

@@ -8,6 +8,7 @@ from flask import request
 from flask.views import MethodView
 
 from ..domain import patients
+from ..domain.merges import with_alias
 from ..errors import InvalidRequest
 from ..schemas.common import ErrorSchema
 from ..schemas.patients import (
@@ -106,4 +107,4 @@ class PatientSearch(MethodView):
     @requires_token(blp, "patient:profile:read")
     def get(self, query):
         """Look up a patient's profile by Health ID."""
-        return patients.search(world(), query["health_id"], bearer_claims()["client_id"])
+        return with_alias(query["health_id"], patients.search(world(), query["health_id"], bearer_claims()["client_id"]))

@@ -6,6 +6,7 @@ from flask import request
 from flask.views import MethodView
 
 from ..domain import pushes, records
+from ..domain.merges import with_alias
 from ..schemas.common import ErrorSchema
 from ..schemas.records import (
     EncounterPushSchema,
@@ -45,7 +46,7 @@ class PatientRecords(MethodView):
     @requires_token(blp, records.BASE_SCOPE)
     def get(self, query, health_id):
         """A patient's diagnoses, prescriptions, lab results and vitals, newest first."""
-        return records.read_records(world(), health_id, query["type"], bearer_claims())
+        return with_alias(health_id, records.read_records(world(), health_id, query["type"], bearer_claims()))
 
 
 def push_operation(schema):

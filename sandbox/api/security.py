@@ -10,6 +10,7 @@ from ..domain import tokens
 from ..errors import MissingToken, TokenInvalid
 from ..schemas.common import ErrorSchema
 from .context import sandbox, tenant, world
+from .faults import apply_armed_fault
 from .hooks import limit_client
 
 
@@ -60,3 +61,4 @@ def authenticate_first() -> None:
     scopes = getattr(handler, "required_scopes", None)
     if scopes is not None:
         tokens.require_scopes(bearer_claims(), scopes)
+    return apply_armed_fault()  # armed faults meet only requests that got past authentication

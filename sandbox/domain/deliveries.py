@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 from ..storage.journal import redact_url
-from . import clock
+from . import chaos, clock, rotation
 
 RETRY_DELAYS = (60, 300, 900, 3600, 6 * 3600, 24 * 3600)
 MAX_ATTEMPTS = len(RETRY_DELAYS) + 1
@@ -34,7 +34,7 @@ class Attempt:
     url: str
     body: bytes
     started_at: float  # sandbox clock: the retry schedule counts from here
-    secret: str = field(repr=False)
+    secret: str | tuple[str, ...] | chaos.ProbeSecret = field(repr=False)  # two while a rotated secret's grace window is open
 
 
 def delivery_id(world, sequence: int) -> str:
@@ -68,10 +68,14 @@ def signing_key(secret: str, url: str) -> str:
     return WRONG_KEY if BAD_SIGNATURE_MARKER in urlsplit(url).query.split("&") else secret
 
 
-def signature_header(secret: str, body: bytes, timestamp: int) -> str:
-    """`t=<unix>,v1=<hex HMAC-SHA256(secret, "<t>." + body)>`."""
-    digest = hmac.new(secret.encode("utf-8"), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
-    return f"t={timestamp},v1={digest}"
+def signature_header(secret: str | tuple[str, ...], body: bytes, timestamp: int) -> str:
+    """`t=<unix>,v1=<hex HMAC-SHA256(secret, "<t>." + body)>`; one `v1=` per secret during a rotation."""
+    if isinstance(secret, chaos.ProbeSecret):  # a chaos probe: a wrong key, or a `t` past the tolerance
+        secret, timestamp = secret.keys_and_timestamp(timestamp)
+    secrets = (secret,) if isinstance(secret, str) else secret
+    signatures = (hmac.new(key.encode("utf-8"), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+                  for key in secrets)
+    return ",".join([f"t={timestamp}", *(f"v1={digest}" for digest in signatures)])
 
 
 def create_deliveries(world, event: dict, subscriptions: list[dict], replay: bool = False) -> list[dict]:
@@ -85,7 +89,7 @@ def create_deliveries(world, event: dict, subscriptions: list[dict], replay: boo
             "client_id": sub["client_id"], "url": sub["callback_url"], "replay": replay, "status": "pending",
             "attempt_count": 0, "next_attempt_at": now, "created_at": _iso(now), "attempts": [],
         }))
-    return created
+    return chaos.shape(world, created, delivery_id)  # duplicates, delays, reordering, probes (domain/chaos.py)
 
 
 def due(world) -> list[int]:
@@ -111,7 +115,8 @@ def prepare_attempt(world, doc_id: int) -> Attempt | None:
             return None
         number = doc["attempt_count"] + 1
         return Attempt(doc_id, doc["delivery_id"], doc["event_id"], number, doc["url"],
-                       envelope_bytes(event, number), clock.now_ts(world), signing_key(sub["secret"], doc["url"]))
+                       envelope_bytes(event, number), clock.now_ts(world),
+                       chaos.signing(doc, rotation.signing_secrets(world, sub, signing_key(sub["secret"], doc["url"]))))
 
 
 def record_attempt(world, attempt: Attempt, status_code: int | None, latency_ms: float, error: str | None,
@@ -125,7 +130,7 @@ def record_attempt(world, attempt: Attempt, status_code: int | None, latency_ms:
             return None
         if succeeded:
             status, next_at = "delivered", None
-        elif attempt.number >= MAX_ATTEMPTS:
+        elif attempt.number >= chaos.max_attempts(doc, MAX_ATTEMPTS):
             status, next_at = "exhausted", None
         else:
             status, next_at = "pending", attempt.started_at + RETRY_DELAYS[attempt.number - 1]
@@ -159,7 +164,7 @@ def describe(doc: dict) -> dict:
     return {"delivery_id": doc["delivery_id"], "subscription_id": doc["subscription_id"], "url": redact_url(doc["url"]),
             "status": doc["status"], "replay": doc["replay"], "attempt_count": doc["attempt_count"],
             "created_at": doc["created_at"], "next_retry_at": _iso(doc["next_attempt_at"]),
-            "attempts": [{**a, "url": redact_url(a["url"])} for a in doc["attempts"]]}
+            "attempts": [{**a, "url": redact_url(a["url"])} for a in doc["attempts"]], **chaos.marks(doc)}
 
 
 def report(world, event_id: str | None = None, status: str | None = None, event_type: str | None = None,

@@ -21,6 +21,8 @@ STATUS_RANK = {"in_stock": 0, "low_stock": 1, "out_of_stock": 2}
 BLOOD_GROUPS = ("O+", "O-", "A+", "A-", "B+", "B-", "AB+", "AB-")
 COMPONENTS = ("whole_blood", "packed_cells", "plasma", "platelets")
 OUT_OF_STOCK_SCENARIO = "out_of_stock"
+STALE_SCENARIO = "stale_inventory"  # its stock feed stopped: nothing it stocks changes, whatever the clock says
+STALE_DAYS = 45  # before the anchor date: when that feed stopped
 
 PHARMACY_FIELDS = ("id", "medicine_name", "generic_name", "form", "strength", "available_quantity")
 BLOOD_FIELDS = ("blood_group", "component", "available_units", "expiring_within_7_days", "last_stock_update")
@@ -93,6 +95,8 @@ def set_pharmacy_stock(world, facility_id: str, item_id: str, quantity: int) -> 
         doc = _stock_line(world, "pharmacy_stock", facility, item_id, NotFound(
             f"{facility['name']} stocks no pharmacy item {item_id}.", facility_id=facility["facility_id"],
             item_id=item_id))
+        if facility.get("scenario") == STALE_SCENARIO:  # its feed is broken: the change never reaches OpesCare
+            return pharmacy_item(doc)
         updated = world["pharmacy_stock"].update(
             doc.doc_id, {"available_quantity": quantity, "last_stock_update": clock.isoformat(clock.now(world))})
         item = pharmacy_item(updated)
@@ -149,12 +153,14 @@ def _seed_medicine(rng, facility: dict, medicine: dict) -> dict:
     quantity = 0 if roll < 0.07 else rng.randint(1, LOW_STOCK_THRESHOLD) if roll < 0.17 else rng.randint(*bulk)
     if facility.get("scenario") == OUT_OF_STOCK_SCENARIO:
         quantity = 0
+    stale = facility.get("scenario") == STALE_SCENARIO
     return {
         "facility_id": facility["facility_id"],
         **{k: medicine[k] for k in ("id", "medicine_name", "generic_name", "form", "strength")},
         "available_quantity": quantity,
         "expiry_date": (ANCHOR_DATE + timedelta(days=rng.randint(365, 1095))).isoformat(),
-        "last_stock_update": anchor_datetime(rng.randint(1, 20), rng.randint(6 * 3600, 19 * 3600)),
+        "last_stock_update": anchor_datetime(STALE_DAYS, 17 * 3600) if stale
+        else anchor_datetime(rng.randint(1, 20), rng.randint(6 * 3600, 19 * 3600)),
     }
 
 

@@ -7,8 +7,15 @@ from . import health_ids
 
 
 def find_patient(world, raw_health_id: str) -> dict | None:
-    """The registered patient with this Health ID (trimmed, upper-cased; both ID formats), or None."""
-    return world["patients"].first("health_id", health_ids.normalise(raw_health_id))
+    """The registered patient with this Health ID (trimmed, upper-cased; both ID formats), or None.
+
+    A Health ID merged into another patient (domain/merges.py) finds the survivor."""
+    health_id = health_ids.normalise(raw_health_id)
+    patient = world["patients"].first("health_id", health_id)
+    if patient is None:
+        alias = world["patient_aliases"].first("health_id", health_id)
+        patient = alias and world["patients"].first("health_id", alias["survivor_health_id"])
+    return patient
 
 
 def patient_or_404(world, raw_health_id: str) -> dict:

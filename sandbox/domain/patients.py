@@ -20,6 +20,7 @@ from ..storage.tables import patient_match_key
 from . import audit, clock, health_ids
 from .events import record_event
 from .lookup import find_patient, patient_or_404
+from .merges import alias_fields, survivors_matching
 
 DEMOGRAPHICS = ("first_name", "last_name", "date_of_birth")
 CREATED_MESSAGE = "New patient registered. Store this health_id in your system and use it for all future calls."
@@ -94,7 +95,8 @@ def _find_or_create(world, request: dict, client_id: str, facility_id: str | Non
                                   health_id=health_ids.normalise(raw_id))
         raise MissingLookupCriteria(missing=[name for name in DEMOGRAPHICS if not request.get(name)])
     _check_not_future(world, request["date_of_birth"])
-    matches = world["patients"].find("match_key", patient_match_key(request))
+    matches = world["patients"].find("match_key", patient_match_key(request)) \
+        or survivors_matching(world, patient_match_key(request))  # a merged record's demographics find its survivor
     if len(matches) > 1:
         raise MultiplePatientMatches(candidates=[p["health_id"] for p in matches])
     if matches:
@@ -151,6 +153,7 @@ def verify(world, raw_health_id: str, client_id: str, facility_id: str | None = 
                 raise HealthIdInvalid(health_id=health_id)
             patient = patient_or_404(world, health_id)
             body = {"status": "valid", "health_id": patient["health_id"], "patient": summary(patient)}
+            body.update(alias_fields(health_id, body))  # a merged ID answers for its survivor (domain/merges.py)
             record_event(world, "health_id.verified", {"health_id": health_id, "patient": body["patient"]},
                          facility_id)
             audit.record(world, "patient.verify", outcome="valid", health_id=health_id, **trail)

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from . import audit, consent, tokens
+from . import audit, consent, history, tokens
 from .lookup import patient_or_404
 from .pushes import pushed_records
-from .seeded_records import seeded_records
 
 RECORD_TYPES = ("diagnoses", "prescriptions", "lab_results", "vitals")
 TYPES = (*RECORD_TYPES, "all")
@@ -36,10 +35,10 @@ def read_records(world, raw_health_id: str, record_type: str, claims: dict) -> d
 
 def patient_records(world, patient: dict, wanted: tuple[str, ...] = RECORD_TYPES) -> dict[str, list]:
     """Seeded history and pushed records, merged and ordered newest first."""
-    seeded = seeded_records(world.meta["seed"], patient)
+    seeded = history.seeded_history(world, patient)  # own history, and that of patients merged into this one
     pushed = pushed_records(world, patient["health_id"])
     merged = {}
     for key in wanted:
         rows = [*seeded[key], *pushed.get(key, ())]
         merged[key] = sorted(rows, key=lambda r: (r[WHEN[key]] or "", r["id"]), reverse=True)
-    return merged
+    return history.amended(world, merged)  # amended lab results at their latest version (domain/amendments.py)

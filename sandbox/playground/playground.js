@@ -45,6 +45,32 @@
   }
   document.getElementById("control-close").addEventListener("click", function () { panel.hidden = true; });
 
+  function runControl(control, body) {
+    var parts = control.split(" ");
+    var headers = withSandboxHeaders({ "Accept": "application/json" });
+    if (body) { headers["Content-Type"] = "application/json"; }
+    if (adminInput.value) { headers["Authorization"] = "Bearer " + adminInput.value; }
+    fetch(parts[1], { method: parts[0], headers: headers, body: body || undefined })
+      .then(function (response) {
+        return response.text().then(function (text) {
+          var pretty = text;
+          try { pretty = JSON.stringify(JSON.parse(text), null, 2); } catch (e) { /* not JSON */ }
+          show(parts.join(" ") + " → " + response.status, pretty);
+        });
+      })
+      .catch(function (error) { show(parts.join(" "), String(error)); });
+  }
+
+  // The fault form: POST /sandbox/faults with what it holds (docs/faults.md).
+  document.querySelector("#fault-form form").addEventListener("submit", function (event) {
+    event.preventDefault();
+    var form = event.target;
+    var fault = { method: form.method.value, path: form.path.value.trim(), times: Number(form.times.value) };
+    if (form.client_id.value.trim()) { fault.client_id = form.client_id.value.trim(); }
+    if (form.kind.value === "drop") { fault.drop = true; } else { fault[form.kind.value] = Number(form.value.value); }
+    runControl("POST /sandbox/faults", JSON.stringify(fault));
+  });
+
   document.querySelectorAll("[data-control]").forEach(function (button) {
     button.addEventListener("click", function () {
       var parts = button.getAttribute("data-control").split(" ");

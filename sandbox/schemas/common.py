@@ -36,6 +36,14 @@ def _has_nul(value) -> bool:
     return False
 
 
+class AliasFieldsSchema(ma.Schema):
+    """Answers about a patient asked for by a merged Health ID say so, as verify does (domain/merges.py)."""
+
+    resolved_via_alias = ma.fields.Boolean(metadata={"description": "Only when the ID asked for was merged into "
+                                                             "`health_id`: true (as verify says it)."})
+    queried_health_id = ma.fields.String(metadata={"description": "Only with resolved_via_alias: the ID asked for."})
+
+
 class ErrorSchema(ma.Schema):
     """The one error envelope of every endpoint (extra fields may follow)."""
 

@@ -7,10 +7,10 @@ from datetime import UTC
 import marshmallow as ma
 
 from ..domain.consent import CONSENT_TYPES, DEFAULT_TYPE, STATUSES
-from .common import RequestSchema
+from .common import AliasFieldsSchema, RequestSchema
 
 
-class ConsentSchema(ma.Schema):
+class ConsentSchema(AliasFieldsSchema):
     health_id = ma.fields.String(required=True, metadata={"example": "OPC-2024-XK7T9"})
     consent_status = ma.fields.String(required=True, metadata={"enum": list(STATUSES), "example": "granted"})
     consent_type = ma.fields.String(allow_none=True, metadata={"enum": list(CONSENT_TYPES), "example": DEFAULT_TYPE})

@@ -88,6 +88,7 @@ class JournalEntrySchema(ma.Schema):
     duration_ms = ma.fields.Float(required=True, metadata={"example": 1.7})
     request_body = ma.fields.String(allow_none=True, metadata={"description": "Truncated to 2 KB; secrets redacted."})
     response_body = ma.fields.String(allow_none=True, metadata={"description": "Truncated to 2 KB; secrets redacted."})
+    fault = ma.fields.Dict(metadata={"description": "Only on a request that met an armed fault: fault_id, kind."})
 
 
 class JournalSchema(ma.Schema):

@@ -7,7 +7,7 @@ from datetime import date
 
 import marshmallow as ma
 
-from .common import RequestSchema
+from .common import AliasFieldsSchema, RequestSchema
 
 SEXES = ("male", "female", "other")
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -91,7 +91,12 @@ class ResolveNotFoundSchema(ma.Schema):
 
 class VerifyResponseSchema(ma.Schema):
     status = ma.fields.String(required=True, metadata={"example": "valid"})
-    health_id = ma.fields.String(required=True, metadata={"example": "CM-HID-7KQ9-MP42-X8D1"})
+    health_id = ma.fields.String(required=True, metadata={"example": "CM-HID-7KQ9-MP42-X8D1",
+                                                          "description": "The canonical ID (a merged ID's survivor)."})
+    resolved_via_alias = ma.fields.Boolean(required=True, metadata={
+        "description": "True when the ID asked for was merged into (or retired for) `health_id`.", "example": False})
+    queried_health_id = ma.fields.String(required=True, allow_none=True, metadata={
+        "description": "The ID asked for, when resolved via an alias; else null.", "example": None})
     patient = ma.fields.Nested(PatientSummarySchema, required=True)
 
 
@@ -100,7 +105,7 @@ class SearchQuerySchema(RequestSchema):
                                  metadata={"example": "OPC-2024-XK7T9"})
 
 
-class PatientProfileSchema(ma.Schema):
+class PatientProfileSchema(AliasFieldsSchema):
     health_id = ma.fields.String(required=True, metadata={"example": "OPC-2024-XK7T9"})
     name = ma.fields.String(required=True, metadata={"example": "Jean Dupont"})
     first_name = ma.fields.String(required=True, metadata={"example": "Jean"})

@@ -8,7 +8,7 @@ import marshmallow as ma
 
 from ..domain.clock import isoformat
 from ..domain.records import DEFAULT_TYPE, TYPES
-from .common import RequestSchema
+from .common import AliasFieldsSchema, RequestSchema
 
 _ID = ma.validate.Length(min=1, max=128)
 _TEXT = ma.validate.Length(max=10_000)
@@ -71,6 +71,14 @@ class PrescriptionSchema(ma.Schema):
     items = ma.fields.List(ma.fields.Nested(PrescriptionItemSchema), required=True)
 
 
+class LabResultVersionSchema(ma.Schema):
+    version = ma.fields.Integer(required=True, metadata={"example": 1})
+    value = StringOrNumber(allow_none=True, metadata={"example": 7.1})
+    flag = ma.fields.String(allow_none=True, metadata={"example": "high"})
+    amended_at = ma.fields.String(allow_none=True, metadata={"description": "null for the version as released."})
+    note = ma.fields.String(allow_none=True)
+
+
 class LabResultSchema(ma.Schema):
     id = ma.fields.String(required=True)
     test_name = ma.fields.String(allow_none=True, metadata={"example": "Hemoglobin A1c/Hemoglobin.total in Blood"})
@@ -81,6 +89,13 @@ class LabResultSchema(ma.Schema):
     flag = ma.fields.String(allow_none=True, metadata={
         "description": "normal, low, high, critical (beyond critical limits); abnormal for text results."})
     resulted_at = ma.fields.String(required=True, metadata={"format": "date-time"})
+    # Only on an amended result (domain/amendments.py): an unamended one is version 1.
+    version = ma.fields.Integer(metadata={"description": "Only when amended: 2 for the first amendment, ...",
+                                          "example": 2})
+    amended_at = ma.fields.String(allow_none=True, metadata={"format": "date-time"})
+    amendment_note = ma.fields.String(allow_none=True, metadata={"example": "Haemolysed sample; repeated."})
+    previous_versions = ma.fields.List(ma.fields.Nested(LabResultVersionSchema), metadata={
+        "description": "Only when amended: the earlier versions, newest first (version 1 is as released)."})
 
 
 class VitalsSchema(ma.Schema):
@@ -103,7 +118,7 @@ class RecordSetSchema(ma.Schema):
     vitals = ma.fields.List(ma.fields.Nested(VitalsSchema))
 
 
-class RecordsResponseSchema(ma.Schema):
+class RecordsResponseSchema(AliasFieldsSchema):
     health_id = ma.fields.String(required=True, metadata={"example": "OPC-2024-DEMO1"})
     type = ma.fields.String(required=True, metadata={"example": "all"})
     records = ma.fields.Nested(RecordSetSchema, required=True,

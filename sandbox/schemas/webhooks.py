@@ -108,6 +108,11 @@ class DeliverySchema(ma.Schema):
     created_at = ma.fields.String(required=True)
     next_retry_at = ma.fields.String(allow_none=True)
     attempts = ma.fields.List(ma.fields.Nested(AttemptSchema), required=True)
+    # Only on deliveries bent by a subscription's chaos setting (domain/chaos.py):
+    probe = ma.fields.Dict(metadata={"description": "A signature probe: kind (bad_signature, stale_timestamp), "
+                                                    "expected (4xx: what a correct receiver answers), receiver_refused."})
+    duplicate_of = ma.fields.String(metadata={"description": "A duplicate: the delivery it repeats (same event id)."})
+    held_until = ma.fields.String(metadata={"description": "Held by a reorder window until then (sandbox clock)."})
 
 
 class EventDeliveriesSchema(EventSchema):
