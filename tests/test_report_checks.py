@@ -1,0 +1,159 @@
+"""Each integration-report check on hand-made exchanges: what passes, what fails, what is not exercised."""
+
+from __future__ import annotations
+
+import pytest
+
+from opescare_sandbox.runtime import grading
+from opescare_sandbox.runtime.exchanges import Exchange, ExchangeLog
+
+TOKEN, RESOLVE, PUSH = grading.TOKEN_ROUTE, grading.RESOLVE_ROUTE, grading.PUSH_ROUTES[1]
+RECORDS, GRANT = grading.RECORDS_ROUTE, grading.GRANT_ROUTE
+_ids = iter(range(1, 100000))
+
+
+def x(route: str, at_ms: float = 0, status: int = 200, method: str = "POST", **fields) -> Exchange:
+    return Exchange(id=f"req_{next(_ids):06d}", at_ms=at_ms, at="2026-11-30T10:00:00Z", method=method, path=route,
+                    route=route, status=status, **fields)
+
+
+def token(at_ms=0, jti="t1", now=0.0, exp=3600.0, scopes=("patient:profile:read",)):
+    return x(TOKEN, at_ms, issued={"jti": jti, "exp": exp, "scopes": list(scopes)}, now=now)
+
+
+def call(route=RESOLVE, at_ms=0, status=200, jti="t1", **fields):
+    return x(route, at_ms, status, jti=jti, **fields)
+
+
+def status_of(check, exchanges, deliveries=()):
+    return check(list(exchanges), list(deliveries)).status
+
+
+def test_token_reuse():
+    reused = [token(), call(), call(), call()]
+    per_call = [token(jti="a"), call(jti="a"), token(jti="b", now=5), call(jti="b"), token(jti="c", now=9), call(jti="c")]
+    assert status_of(grading.token_reuse, reused) == "pass"
+    assert status_of(grading.token_reuse, per_call) == "fail"
+    assert status_of(grading.token_reuse, [token(), call()]) == "not_exercised"
+
+
+def test_token_refresh():
+    good = [token(jti="a"), call(status=401, jti="a", error="token_expired"), token(jti="b"), call(jti="b")]
+    loop = [token(jti="a"), *[call(status=401, jti="a", error="token_expired") for _ in range(3)]]
+    assert status_of(grading.token_refresh, good) == "pass"
+    assert status_of(grading.token_refresh, loop) == "fail"
+    assert status_of(grading.token_refresh, [token(), call()]) == "not_exercised"
+
+
+def test_retry_after():
+    waited = [call(at_ms=0, status=429, retry_after=1), call(at_ms=1200)]
+    hurried = [call(at_ms=0, status=429, retry_after=1), call(at_ms=300)]
+    other_endpoint = [call(at_ms=0, status=429, retry_after=1), call(PUSH, at_ms=300)]
+    assert status_of(grading.retry_after, waited) == "pass"
+    assert status_of(grading.retry_after, hurried) == "fail"
+    assert status_of(grading.retry_after, other_endpoint) == "pass"
+    assert status_of(grading.retry_after, [call()]) == "not_exercised"
+
+
+@pytest.mark.parametrize("gaps,expected", [
+    ([500, 1000, 2000], "pass"),        # 503, 503, 503, then 200 after growing gaps
+    ([10, 1000], "fail"),               # retried at once
+    ([1000, 500, 2000], "fail"),        # a gap shrank
+])
+def test_backoff_on_5xx(gaps, expected):
+    at, run = 0, [call(at_ms=0, status=503)]
+    for n, gap in enumerate(gaps):
+        at += gap
+        run.append(call(at_ms=at, status=200 if n == len(gaps) - 1 else 503))
+    assert status_of(grading.backoff_on_5xx, run) == expected
+
+
+def test_backoff_gives_up():
+    endless = [call(at_ms=1000 * 2 ** n, status=503) for n in range(10)]
+    assert status_of(grading.backoff_on_5xx, endless) == "fail"
+    assert status_of(grading.backoff_on_5xx, [call()]) == "not_exercised"
+
+
+def test_idempotency_keys():
+    retried = [call(PUSH, idempotency_key="k1", body_sha256="b1"), call(PUSH, idempotency_key="k1", body_sha256="b1")]
+    rekeyed = [call(PUSH, idempotency_key="k1", body_sha256="b1"), call(PUSH, idempotency_key="k2", body_sha256="b1")]
+    assert status_of(grading.idempotency_keys, retried) == "pass"
+    assert status_of(grading.idempotency_keys, rekeyed) == "fail"
+    assert status_of(grading.idempotency_keys, [call(PUSH, body_sha256="b1")]) == "fail"
+    assert status_of(grading.idempotency_keys, [call()]) == "not_exercised"
+
+
+def test_resolve_before_push():
+    resolved = [call(RESOLVE, details={"resolved": "CM-1"}), call(PUSH, health_id="CM-1")]
+    assert status_of(grading.resolve_before_push, resolved) == "pass"
+    assert status_of(grading.resolve_before_push, [call(PUSH, health_id="CM-1")]) == "fail"
+    assert status_of(grading.resolve_before_push, [call()]) == "not_exercised"
+
+
+def test_consent_handling():
+    refused = call(RECORDS, status=403, error="consent_required", health_id="H", method="GET")
+    granted = [refused, call(GRANT, status=201, health_id="H"), call(RECORDS, health_id="H", method="GET")]
+    retried = [refused, call(RECORDS, status=403, health_id="H", method="GET")]
+    assert status_of(grading.consent_handling, granted) == "pass"
+    assert status_of(grading.consent_handling, retried) == "fail"
+    assert status_of(grading.consent_handling, [call()]) == "not_exercised"
+
+
+def test_match_conflict():
+    conflict = call(status=409, error="multiple_patient_matches", details={"name": "a|b|1990", "candidates": ["H1", "H2"]})
+    assert status_of(grading.match_conflict, [conflict, call(RECORDS, health_id="X", method="GET")]) == "pass"
+    assert status_of(grading.match_conflict, [conflict, call(RECORDS, health_id="H1", method="GET")]) == "fail"
+    assert status_of(grading.match_conflict, [conflict, call(status=201, details={"name": "a|b|1990"})]) == "fail"
+    assert status_of(grading.match_conflict, [call()]) == "not_exercised"
+
+
+def test_resolve_purpose():
+    full = call(details={"purpose": "his_registration", "external_reference": "HIS-1"})
+    assert status_of(grading.resolve_purpose, [full]) == "pass"
+    assert status_of(grading.resolve_purpose, [full, call(details={"purpose": "x"})]) == "fail"
+    assert status_of(grading.resolve_purpose, [call(PUSH)]) == "not_exercised"
+
+
+def test_least_privilege():
+    narrow = call(RECORDS, scopes=("patient:diagnostics:read",), required_scopes=("patient:diagnostics:read",))
+    wide = call(RESOLVE, scopes=("patient:diagnostics:read", "pharmacy:stock:read"), required_scopes=())
+    assert status_of(grading.least_privilege, [narrow]) == "pass"
+    check = grading.least_privilege([narrow, wide], [])
+    assert check.status == "fail" and "pharmacy:stock:read" in check.why
+    assert status_of(grading.least_privilege, []) == "not_exercised"
+
+
+def delivery(codes, probe=None, latency=50.0, n=[0]):  # noqa: B006 (a counter)
+    n[0] += 1
+    return {"delivery_id": f"dlv_{n[0]:06d}", "probe": probe,
+            "attempts": [{"status_code": code, "latency_ms": latency} for code in codes]}
+
+
+def test_webhook_ack():
+    assert status_of(grading.webhook_ack, [], [delivery([204])]) == "pass"
+    assert status_of(grading.webhook_ack, [], [delivery([500, 204])]) == "fail"
+    assert status_of(grading.webhook_ack, [], [delivery([204], latency=12_000)]) == "fail"
+    assert status_of(grading.webhook_ack, [], [delivery([400], probe="bad_signature")]) == "not_exercised"
+
+
+def test_webhook_signature():
+    good = delivery([204])
+    assert status_of(grading.webhook_signature, [], [good, delivery([400], "bad_signature"),
+                                                     delivery([401], "stale_timestamp")]) == "pass"
+    assert status_of(grading.webhook_signature, [], [good, delivery([204], "bad_signature")]) == "fail"
+    assert status_of(grading.webhook_signature, [], [good]) == "not_exercised"
+
+
+def test_the_log_is_bounded_per_client_and_names_the_busiest():
+    log = ExchangeLog(size=3)
+    for _ in range(5):
+        log.record("t", "b_client", call())
+    log.record("t", "a_client", call())
+    assert len(log.of("t", "b_client")) == 3
+    assert log.busiest("t") == "b_client"
+    log.record("t", "a_client", call())
+    log.record("t", "a_client", call())
+    assert log.busiest("t") == "a_client"  # a tie of 3 and 3: by name
+    log.record("t", None, call())  # no client: nothing to grade
+    log.forget("t")
+    assert log.busiest("t") is None
