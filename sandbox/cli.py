@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from . import serving
+from . import cli_report, serving
 from .config import DEFAULTS, DESCRIPTIONS, load_config
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 110}  # -h too, on every command
@@ -182,3 +182,6 @@ def spec(output):
         Path(output).write_text(text, encoding="utf-8")
     else:
         sys.stdout.write(text)
+
+
+main.add_command(cli_report.report)

@@ -7,6 +7,8 @@ import pytest
 from opescare_sandbox.runtime import grading
 from opescare_sandbox.runtime.exchanges import Exchange, ExchangeLog
 
+pytest_plugins = ["pytester"]
+
 TOKEN, RESOLVE, PUSH = grading.TOKEN_ROUTE, grading.RESOLVE_ROUTE, grading.PUSH_ROUTES[1]
 RECORDS, GRANT = grading.RECORDS_ROUTE, grading.GRANT_ROUTE
 _ids = iter(range(1, 100000))
@@ -157,3 +159,62 @@ def test_the_log_is_bounded_per_client_and_names_the_busiest():
     log.record("t", None, call())  # no client: nothing to grade
     log.forget("t")
     assert log.busiest("t") is None
+
+
+# -- through the API and the plugin -------------------------------------------------------------------
+MARIE = {"first_name": "Marie", "last_name": "Fouda", "date_of_birth": "1990-07-22"}
+
+
+def test_the_report_endpoint_grades_the_busiest_client_and_its_evidence_resolves(client, get_token):
+    bearer = {"Authorization": f"Bearer {get_token()}"}
+    for _ in range(2):
+        client.post("/api/v1/connect/patients/resolve", json=MARIE, headers=bearer)
+    body = client.get("/sandbox/report").json
+    assert body["client_id"] == "demo_dev_sandbox"
+    checks = {c["id"]: c for c in body["checks"]}
+    assert [c["id"] for c in body["checks"]] == [check.__name__ for check in grading.CHECKS]
+    assert checks["resolve_purpose"]["status"] == "fail" and checks["webhook_ack"]["status"] == "not_exercised"
+    assert body["summary"] == {s: sum(c["status"] == s for c in body["checks"]) for s in ("pass", "fail", "not_exercised")}
+    journal = {entry["id"] for entry in client.get("/sandbox/requests").json["data"]}
+    assert set(checks["resolve_purpose"]["evidence"]) <= journal
+
+
+def test_an_unknown_client_has_nothing_exercised(client):
+    body = client.get("/sandbox/report?client_id=nobody").json
+    assert body["summary"] == {"pass": 0, "fail": 0, "not_exercised": len(grading.CHECKS)}
+
+
+def test_the_plugin_offers_the_report_and_an_assertion_listing_failures(pytester):
+    pytester.makepyfile('''
+        import pytest
+
+        def test_a_careless_client(sandbox):
+            sandbox.post("/api/v1/connect/patients/resolve", json={"first_name": "Marie", "last_name": "Fouda",
+                                                                    "date_of_birth": "1990-07-22"})
+            assert sandbox.report()["client_id"] == "demo_dev_sandbox"
+            sandbox.assert_integration_passes()
+    ''')
+    result = pytester.runpytest_inprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*failing checks*", "*- resolve_purpose: resolved without purpose*"])
+
+
+def test_the_report_command_prints_a_table_and_fails_ci_on_a_failing_check():
+    import subprocess
+    import sys
+
+    import requests
+
+    from .live_server import LiveServer
+
+    with LiveServer(None) as server:
+        bearer = {"Authorization": f"Bearer {server.token()}"}
+        requests.post(server.url + "/api/v1/connect/patients/resolve", json=MARIE, headers=bearer, timeout=10)
+        done = subprocess.run([sys.executable, "-m", "opescare_sandbox", "report", "--url", server.url],
+                              capture_output=True, text=True, timeout=60)
+        assert done.returncode == 1, done.stderr
+        assert "Integration report of demo_dev_sandbox" in done.stdout
+        assert "FAIL  resolve_purpose" in done.stdout and "not exercised" in done.stdout
+        clean = subprocess.run([sys.executable, "-m", "opescare_sandbox", "report", "--url", server.url,
+                                "--client-id", "nobody"], capture_output=True, text=True, timeout=60)
+        assert clean.returncode == 0 and "0 failed" in clean.stdout

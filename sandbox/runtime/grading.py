@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from .exchanges import Exchange
+from ..domain import deliveries as delivery_log
+from .exchanges import Exchange, ExchangeLog
 
 TOKEN_ROUTE = "/api/v1/connect/auth/token"
 PUSH_ROUTES = ("/api/v1/connect/records/encounters", "/api/v1/connect/records/lab-results")
@@ -230,3 +231,22 @@ CHECKS: tuple[Callable[[list[Exchange], list[dict]], Check], ...] = (
 
 def grade(exchanges: list[Exchange], deliveries: list[dict]) -> list[Check]:
     return [check(exchanges, deliveries) for check in CHECKS]
+
+
+def report(log: ExchangeLog, world, tenant: str, client_id: str | None = None) -> dict:
+    """GET /sandbox/report's body: `client_id` (default: the busiest client), its window, checks and summary."""
+    client_id = client_id or log.busiest(tenant)
+    exchanges = log.of(tenant, client_id) if client_id else []
+    sent = [delivery_log.describe(doc) | {"probe": doc.get("probe")}
+            for doc in world["deliveries"].all() if client_id and doc.get("client_id") == client_id]
+    checks = grade(exchanges, sent)
+    return {"client_id": client_id,
+            "window": {"from": exchanges[0].at if exchanges else None, "to": exchanges[-1].at if exchanges else None},
+            "checks": [vars(check) for check in checks],
+            "summary": {status: sum(1 for c in checks if c.status == status) for status in ("pass", "fail", "not_exercised")}}
+
+
+def failures(body: dict) -> str:
+    """The failing checks of a report, one line each with its reason (for assertion messages and the CLI)."""
+    return "\n".join(f"- {c['id']}: {c['why']} (evidence: {', '.join(c['evidence'][:5])})"
+                     for c in body["checks"] if c["status"] == "fail")

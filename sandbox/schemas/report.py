@@ -17,7 +17,7 @@ class ReportQuerySchema(RequestSchema):
 
 
 class WindowSchema(ma.Schema):
-    from_ = ma.fields.String(data_key="from", allow_none=True, metadata={"example": "2026-11-30T10:00:00Z"})
+    from_ = ma.fields.String(data_key="from", attribute="from", allow_none=True, metadata={"example": "2026-11-30T10:00:00Z"})
     to = ma.fields.String(allow_none=True, metadata={"example": "2026-11-30T10:05:00Z"})
 
 
@@ -31,7 +31,7 @@ class CheckSchema(ma.Schema):
 
 
 class SummarySchema(ma.Schema):
-    pass_ = ma.fields.Integer(data_key="pass", required=True)
+    pass_ = ma.fields.Integer(data_key="pass", attribute="pass", required=True)
     fail = ma.fields.Integer(required=True)
     not_exercised = ma.fields.Integer(required=True)
 
