@@ -66,6 +66,8 @@ CONSOLE_BLOCKS = {
     "$ opescare-sandbox serve --port 8766": "a second server refused by the first's lock (tests/test_process_lifecycle.py)",
     "$ opescare-sandbox serve --data-dir /tmp/other --port 8080": "a busy port (tests/test_process_lifecycle.py)",
     "$ opescare-sandbox serve -h": "help texts, checked by tests/test_process_lifecycle.py",
+    "opescare-sandbox report --url http://127.0.0.1:8080 [--tenant T] [--client-id C] [--admin-token A]":
+        "a synopsis; tests/test_report_checks.py runs the command",
 }
 
 
