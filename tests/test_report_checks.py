@@ -218,3 +218,16 @@ def test_the_report_command_prints_a_table_and_fails_ci_on_a_failing_check():
         clean = subprocess.run([sys.executable, "-m", "opescare_sandbox", "report", "--url", server.url,
                                 "--client-id", "nobody"], capture_output=True, text=True, timeout=60)
         assert clean.returncode == 0 and "0 failed" in clean.stdout
+
+
+def test_a_token_marked_expired_is_refused_as_expired_and_only_it(client, get_token, world):
+    import jwt
+
+    from opescare_sandbox.domain import tokens
+
+    marked, other = get_token(), get_token()
+    tokens.mark_expired(world, jwt.decode(marked, options={"verify_signature": False})["jti"])
+    verify = "/api/v1/connect/patients/verify/CM-HID-7KQ9-MP42-X8D1"
+    answer = client.get(verify, headers={"Authorization": f"Bearer {marked}"})
+    assert (answer.status_code, answer.json["error"]) == (401, "token_expired")
+    assert client.get(verify, headers={"Authorization": f"Bearer {other}"}).status_code == 200
