@@ -11,6 +11,8 @@ Its tests (test_his_client.py) run it against the sandbox's pytest fixtures.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import time
 
 import requests
@@ -19,6 +21,10 @@ from webhook_receiver import verify_signature  # the receiver docs/webhooks.md s
 API = "/api/v1/connect"
 SIGNATURE_HEADER = "X-OpesCare-Signature"
 EXPIRY_MARGIN = 60  # seconds: fetch a new token this long before the current one expires
+MAX_ATTEMPTS = 5  # per call: a 429 waits Retry-After, a 5xx backs off (0.5 s, 1 s, 2 s, ...), then we give up
+FIRST_BACKOFF = 0.5
+# Only what our calls need (least privilege): records, lab results included. Resolve, consent and pushes need none.
+SCOPES = "patient:diagnostics:read lab:results:read"
 
 
 class ConnectError(Exception):
@@ -34,9 +40,9 @@ class ConnectClient:
     """OpesCare Connect for one HIS: client-credentials token (renewed when it expires), then the calls we use."""
 
     def __init__(self, base_url: str, client_id: str, client_secret: str, timeout: float = 10.0,
-                 session: requests.Session | None = None):
+                 session: requests.Session | None = None, scopes: str = SCOPES):
         self.base_url = base_url.rstrip("/")
-        self.client_id, self.client_secret, self.timeout = client_id, client_secret, timeout
+        self.client_id, self.client_secret, self.timeout, self.scopes = client_id, client_secret, timeout, scopes
         self.http = session or requests.Session()
         self._token: str | None = None
         self._token_until = 0.0
@@ -46,15 +52,22 @@ class ConnectClient:
     def token(self) -> str:
         if self._token is None or time.monotonic() >= self._token_until:
             body = self._send("POST", "/auth/token", authenticated=False, json={
-                "grant_type": "client_credentials", "client_id": self.client_id, "client_secret": self.client_secret})
+                "grant_type": "client_credentials", "client_id": self.client_id, "client_secret": self.client_secret,
+                "scope": self.scopes})
             self._token = body["access_token"]
             self._token_until = time.monotonic() + body["expires_in"] - EXPIRY_MARGIN
         return self._token
 
     # -- patients, consent, records ---------------------------------------------------------------
-    def resolve_patient(self, health_id: str | None = None, **demographics) -> dict:
-        """The patient's Health ID: found by `health_id` or demographics, or registered now (status "created")."""
-        body = {"health_id": health_id, **demographics} if health_id else demographics
+    def resolve_patient(self, health_id: str | None = None, purpose: str = "his_registration",
+                        external_reference: str | None = None, **demographics) -> dict:
+        """The patient's Health ID: found by `health_id` or demographics, or registered now (status "created").
+
+        `purpose` and `external_reference` (our own patient id) go to OpesCare's audit trail: always send them.
+        A 409 multiple_patient_matches raises ConnectError: a person must choose, never this code.
+        """
+        body = {"health_id": health_id, **demographics} if health_id else dict(demographics)
+        body.update({"purpose": purpose, "external_reference": external_reference or _local_id(body)})
         return self._send("POST", "/patients/resolve", json=body)
 
     def verify_health_id(self, health_id: str) -> dict:
@@ -93,20 +106,43 @@ class ConnectClient:
 
     # -- plumbing -----------------------------------------------------------------------------------
     def _send(self, method: str, path: str, authenticated: bool = True, headers: dict | None = None, **kwargs) -> dict:
-        for attempt in (1, 2):
+        """One call, as production wants it retried: a new token once after token_expired, Retry-After after a
+        429, growing gaps after a 5xx, and an error (ConnectError) for everything else, consent refusals included."""
+        renewed, backoff = False, FIRST_BACKOFF
+        for attempt in range(1, MAX_ATTEMPTS + 1):
             sent = dict(headers or {})
             if authenticated:
                 sent["Authorization"] = f"Bearer {self.token()}"
             response = self.http.request(method, self.base_url + API + path, headers=sent, timeout=self.timeout,
                                          **kwargs)
-            body = response.json() if response.content else {}
-            if response.status_code == 401 and authenticated and attempt == 1 and body.get("error") == "token_expired":
-                self._token = None  # expired earlier than we thought (the server's clock moved): once more
+            body = _json(response)
+            last = attempt == MAX_ATTEMPTS
+            if response.status_code == 401 and authenticated and not renewed and body.get("error") == "token_expired":
+                self._token, renewed = None, True  # expired earlier than we thought (the server's clock): once more
+                continue
+            if response.status_code == 429 and not last:
+                time.sleep(float(response.headers.get("Retry-After") or 1))
+                continue
+            if response.status_code >= 500 and not last:
+                time.sleep(backoff)
+                backoff *= 2
                 continue
             if response.status_code >= 400:
                 raise ConnectError(response.status_code, body)
             return body
-        raise AssertionError("unreachable")
+        raise ConnectError(response.status_code, body)
+
+
+def _local_id(body: dict) -> str:
+    """A stand-in for the HIS's own patient id when the caller has none to give (stable for the same patient)."""
+    return "HIS-" + hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:10]
+
+
+def _json(response) -> dict:
+    try:
+        return response.json() if response.content else {}
+    except ValueError:
+        return {}
 
 
 def verify_webhook(secrets: str | list[str], headers, body: bytes) -> bool:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from . import serving
+from . import cli_report, serving
 from .config import DEFAULTS, DESCRIPTIONS, load_config
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 110}  # -h too, on every command
@@ -212,3 +212,7 @@ def cluster(host, port, data_dir, **flags):
         run_cluster(host=config["HOST"], port=int(config["PORT"]), data_dir=config["DATA_DIR"], **flags)
     except ClusterError as error:
         raise click.ClickException(str(error)) from error
+
+
+main.add_command(cli_report.report)
+main.add_command(cli_report.certify)

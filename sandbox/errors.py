@@ -163,3 +163,11 @@ class LimitReached(SandboxError):
         self.error = error or f"{limit.split('_per_')[0].rstrip('s')}_limit"
         super().__init__(message or f"Limit reached: {limit} is {value}.", headers=headers, limit=limit,
                          limit_value=value)
+
+
+# Documented errors an armed fault may name instead of its status's usual one (POST /sandbox/faults `error`).
+SPECIFIC_ERRORS: dict[str, type[SandboxError]] = {
+    "consent_required": ConsentRequired,
+    "token_expired": TokenExpired,
+    "multiple_patient_matches": MultiplePatientMatches,
+}

@@ -98,6 +98,22 @@ class _Helpers:
         return board_of(self._core.services.extras, self._core.store).arm(
             self.tenant, body, clock.now_iso(self.world)).to_dict()
 
+    def report(self, client_id: str | None = None) -> dict:
+        """The integration report of a client (default: the busiest), as GET /sandbox/report answers it."""
+        from .runtime.grading import report
+
+        services = self._core.app.extensions["opescare_sandbox"]
+        return report(services.extras["exchanges"], self.world, self.tenant, client_id)
+
+    def assert_integration_passes(self, client_id: str | None = None) -> dict:
+        """The report, or an AssertionError listing each failing check with its reason and evidence."""
+        from .runtime.grading import failures
+
+        body = self.report(client_id)
+        if body["summary"]["fail"]:
+            raise AssertionError(f"the integration report of {body['client_id']} has failing checks:\n{failures(body)}")
+        return body
+
     def advance_clock(self, seconds: float) -> dict:
         return self._core.advance_clock(seconds, self.tenant)
 

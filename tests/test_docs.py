@@ -76,6 +76,10 @@ CONSOLE_BLOCKS = {
         "three machines",
     "$ opescare-sandbox cluster --workers 3 ...":
         "a cluster that blocks (tests/test_cluster.py changes N)",
+    "opescare-sandbox certify --url http://127.0.0.1:8080 [--tenant T] [--client-id C] [--admin-token A]":
+        "a synopsis; tests/test_certification.py runs the same certification run",
+    "opescare-sandbox report --url http://127.0.0.1:8080 [--tenant T] [--client-id C] [--admin-token A]":
+        "a synopsis; tests/test_report_checks.py runs the command",
 }
 
 

@@ -165,3 +165,17 @@ def test_a_tenant_holds_at_most_100_faults(client):
     assert (response.status_code, response.json["error"]) == (422, "validation_failed")
     client.delete(FAULTS)
     arm(client, path=URL, status=503)
+
+
+def test_a_fault_may_name_a_documented_error_of_its_status(client, auth):
+    arm(client, path="/api/v1/connect/patient/*/records", status=403, error="consent_required")
+    answer = client.get("/api/v1/connect/patient/OPC-2024-DEMO1/records", headers=auth)
+    assert (answer.status_code, answer.json["error"], answer.json["required_action"]) == (
+        403, "consent_required", "request_consent")
+    wrong = client.post(FAULTS, json={"path": URL, "status": 503, "error": "consent_required"})
+    assert (wrong.status_code, wrong.json["error"]) == (400, "invalid_request")
+
+
+def test_two_stars_match_any_number_of_segments():
+    assert path_pattern("/api/v1/connect/**").fullmatch("/api/v1/connect/patient/OPC-2024-DEMO1/records")
+    assert not path_pattern("/api/v1/connect/**").fullmatch("/api/v1/patient/search")

@@ -20,6 +20,7 @@ from http.client import RemoteDisconnected
 from flask import current_app, g, request
 
 from ..domain import clock
+from ..errors import SPECIFIC_ERRORS, ConsentRequired
 from ..runtime.faults import FaultBoard, board_of
 from ..runtime.simulation import simulated_error
 from .context import sandbox, tenant, world
@@ -55,13 +56,21 @@ def apply_armed_fault(client_id: str | None = None, openeyes_failure=None):
         return None
     g.fault = {"fault_id": fault.id, "kind": fault.kind}
     if fault.delay_ms:
-        time.sleep(fault.delay_ms / 1000)  # before the view and before any world lock, like Prefer: delay=
+        deferred = request.environ.get("asgi.scope", {}).get("opescare_sandbox.delay")
+        if deferred is not None:  # under the ASGI front: it waits in its event loop once the answer is ready
+            deferred.append((fault.delay_ms / 1000, lambda: None))
+        else:
+            time.sleep(fault.delay_ms / 1000)  # before the view and before any world lock, like Prefer: delay=
         return None
     if fault.drop:
         request.environ[DROP_KEY] = True
         return sandbox_placeholder()
     if openeyes_failure is not None and fault.status in (401, 403):
         return openeyes_failure(fault.status)
+    if fault.error == "consent_required":
+        raise ConsentRequired(required_action="request_consent")
+    if fault.error:
+        raise SPECIFIC_ERRORS[fault.error]()
     raise simulated_error(fault.status)
 
 

@@ -25,6 +25,7 @@ from ..domain import clock, tokens
 from ..errors import AdminTokenRequired, LimitReached, RateLimitExceeded, SandboxError
 from ..runtime.bounds import TenantAdmission
 from ..runtime.egress import parse_networks
+from ..runtime.exchanges import ExchangeLog
 from ..runtime.expiry import IdleSweeper
 from ..runtime.ratelimit import RateLimiter
 from ..runtime.simulation import QUERY_PARAMETER, parse, simulated_error
@@ -33,6 +34,7 @@ from ..storage.journal import Journals, body_excerpt, query_excerpt
 from ..storage.snapshots import Snapshots
 from . import auth, openeyes
 from .context import sandbox, tenant, world
+from .exchanges import record_exchange
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +79,8 @@ def sandbox_services(app: Flask) -> dict:
     extras["login_throttle"] = LoginThrottle(failures) if failures else None
     extras["delayed"] = DelayedRequests(int(settings.get("MAX_DELAYED_PER_TENANT") or 0))
     extras["trusted_proxies"] = parse_networks(str(settings.get("TRUSTED_PROXIES") or ""))
+    extras["exchanges"] = ExchangeLog()
+    store.drop_listeners.append(extras["exchanges"].forget)
     return extras
 
 
@@ -255,7 +259,7 @@ def record_in_journal(response):
         return response
     try:
         claims = g.get("claims") or {}
-        sandbox().extras["journals"](g.held).record({
+        entry = sandbox().extras["journals"](g.held).record({
             "at": clock.isoformat(clock.now(world())),
             "method": request.method,
             "path": path,
@@ -268,6 +272,7 @@ def record_in_journal(response):
             "response_body": None if response.is_streamed or response.direct_passthrough
             else body_excerpt(response.get_data(), ours=True),
         })
+        record_exchange(response, entry)  # what the integration report grades (GET /sandbox/report)
     except Exception:  # the journal is a debugging aid: never fail the request over it
         log.exception("could not journal %s %s", request.method, path)
     return response

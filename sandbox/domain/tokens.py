@@ -149,6 +149,8 @@ def verify_token(world, key: SigningKey, token: str, tenant: str) -> dict:
     now = clock.now_ts(world)
     if not isinstance(claims.get("exp"), (int, float)) or now >= claims["exp"]:
         raise TokenExpired()
+    if claims.get("jti") in (world.meta.get("expired_tokens") or ()):
+        raise TokenExpired()  # marked expired by the certification run (nothing else on the clock moved)
     not_before = claims.get("nbf", claims.get("iat"))
     if not isinstance(not_before, (int, float)) or not_before > now + CLOCK_SKEW_SECONDS:
         raise TokenInvalid("The access token is not valid yet.")
@@ -157,6 +159,16 @@ def verify_token(world, key: SigningKey, token: str, tenant: str) -> dict:
     if world["clients"].first("client_id", claims["sub"]) is None:
         raise TokenInvalid("The access token's client no longer exists in this world.")
     return dict(claims)
+
+
+MAX_MARKED = 100  # tokens marked expired per world (the oldest marks go first)
+
+
+def mark_expired(world, jti: str) -> None:
+    """Expire one token now, as if its hour had passed, without moving the sandbox clock for anything else."""
+    with world.transaction():
+        marked = [m for m in (world.meta.get("expired_tokens") or ()) if m != jti]
+        world.set_meta(expired_tokens=[*marked, jti][-MAX_MARKED:])
 
 
 def _decode(key: SigningKey, token: str) -> dict:

@@ -29,6 +29,7 @@ class Fault:
     client_id: str | None
     times: int
     status: int | None = None
+    error: str | None = None  # a specific documented error of that status (403: consent_required)
     delay_ms: int | None = None
     drop: bool = False
     armed_at: str | None = None
@@ -50,13 +51,15 @@ class Fault:
     def to_dict(self) -> dict:
         return {"fault_id": self.id, "method": self.method, "path": self.path, "client_id": self.client_id,
                 "times": self.times, "remaining": self.remaining, "kind": self.kind, "status": self.status,
+                "error": self.error,
                 "delay_ms": self.delay_ms, "drop": self.drop, "armed_at": self.armed_at, "fired": list(self.fired)}
 
 
 def path_pattern(pattern: str) -> re.Pattern:
-    """`*` stands for one path segment (or part of one); everything else is literal. A trailing `/` is optional."""
-    parts = [re.escape(piece) for piece in pattern.rstrip("/").split("*")]
-    return re.compile("[^/]+".join(parts) + "/?")
+    """`*` stands for one path segment (or part of one), `**` for any number of segments; everything else is
+    literal. A trailing `/` is optional."""
+    deep = [[re.escape(piece) for piece in part.split("*")] for part in pattern.rstrip("/").split("**")]
+    return re.compile(".+".join("[^/]+".join(parts) for parts in deep) + "/?")
 
 
 class FaultBoard:
@@ -74,7 +77,8 @@ class FaultBoard:
                 raise ValidationFailed(f"This tenant already holds {MAX_FAULTS} faults; DELETE /sandbox/faults first.")
             fault = Fault(id=f"flt_{next(self._ids):06d}", method=spec.get("method", "*").upper(), path=spec["path"],
                           client_id=spec.get("client_id"), times=int(spec.get("times", 1)),
-                          status=spec.get("status"), delay_ms=spec.get("delay_ms"), drop=bool(spec.get("drop")),
+                          status=spec.get("status"), error=spec.get("error"), delay_ms=spec.get("delay_ms"),
+                          drop=bool(spec.get("drop")),
                           armed_at=now)
             self._faults.setdefault(tenant, []).append(fault)
         return fault

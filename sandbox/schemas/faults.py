@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import marshmallow as ma
 
+from ..errors import SPECIFIC_ERRORS
 from .common import RequestSchema
 
 METHODS = ("*", "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
@@ -25,6 +26,9 @@ class FaultRequestSchema(RequestSchema):
                               metadata={"description": "How many matching requests meet the fault.", "example": 2})
     status = ma.fields.Integer(strict=True, validate=ma.validate.Range(min=400, max=599),
                                metadata={"description": "Answer the documented error for this status.", "example": 503})
+    error = ma.fields.String(validate=ma.validate.OneOf(sorted(SPECIFIC_ERRORS)),
+                             metadata={"description": "With `status`: this documented error of that status instead "
+                                                      "of the status's usual one.", "example": "consent_required"})
     delay_ms = ma.fields.Integer(strict=True, validate=ma.validate.Range(min=1, max=MAX_DELAY_MS),
                                  metadata={"description": "Wait this long, then answer normally.", "example": 1500})
     drop = ma.fields.Boolean(validate=ma.validate.Equal(True),
@@ -34,6 +38,8 @@ class FaultRequestSchema(RequestSchema):
     def _exactly_one_kind(self, data, **_kwargs):
         if sum(name in data for name in ("status", "delay_ms", "drop")) != 1:
             raise ma.ValidationError("Send exactly one of status, delay_ms and drop.", "_schema")
+        if "error" in data and SPECIFIC_ERRORS[data["error"]].status != data.get("status"):
+            raise ma.ValidationError(f"{data['error']} is a {SPECIFIC_ERRORS[data['error']].status} error.", "error")
 
 
 class FiredSchema(ma.Schema):
@@ -52,6 +58,7 @@ class FaultSchema(ma.Schema):
     remaining = ma.fields.Integer(required=True, metadata={"description": "Matching requests still to meet it."})
     kind = ma.fields.String(required=True, metadata={"example": "status"})
     status = ma.fields.Integer(allow_none=True, metadata={"example": 503})
+    error = ma.fields.String(allow_none=True, metadata={"example": None})
     delay_ms = ma.fields.Integer(allow_none=True)
     drop = ma.fields.Boolean(required=True)
     armed_at = ma.fields.String(allow_none=True, metadata={"description": "On the tenant's sandbox clock."})

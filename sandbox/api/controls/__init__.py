@@ -2,8 +2,8 @@
 
 # isort: off
 # Import order is route order in the OpenAPI document: health and reset first, as they always were.
-from . import health, audit, clients, clock, requests, scenarios, snapshots, webhooks  # noqa: F401 (routes register)
-from . import faults, patients_merge, webhook_faults, lab_amendments  # noqa: F401 (faults a real integration meets)
+from . import health, audit, clients, clock, requests, scenarios, snapshots, webhooks, report  # noqa: F401 (routes register)
+from . import faults, patients_merge, webhook_faults, lab_amendments, certification  # noqa: F401 (faults a real integration meets)
 
 # isort: on
 from .blueprint import blp
