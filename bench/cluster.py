@@ -16,7 +16,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from common import DEMO, HOST, SANDBOX, free_port, median, process, sandbox_env, until_ok
+from common import DEMO, HOST, SANDBOX, free_port, process, sandbox_env, summary, until_ok
 from load import OPENEYES_BASIC, wrk
 
 TENANTS = 64
@@ -35,14 +35,6 @@ def tenant_tokens(base: str, path: Path) -> None:
     path.write_text("\n".join(lines) + "\n")
 
 
-def summary(results: list[dict]) -> dict:
-    return {
-        "rps": median([r["rps"] for r in results]),
-        "p50_ms": median([r["p50_us"] for r in results]) / 1000,
-        "p99_ms": median([r["p99_us"] for r in results]) / 1000,
-        "non_2xx_or_errors": sum(sum(r["errors"].values()) for r in results),
-        "runs": results,
-    }
 
 
 def start_cluster(stack: contextlib.ExitStack, workers: int) -> tuple[str, dict]:

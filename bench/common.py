@@ -84,3 +84,14 @@ def sandbox_args(port: int, *flags: str) -> list[str]:
 def hello_args(port: int, *threads: str) -> list[str]:
     """The bare Flask hello-world under granian with the sandbox's own server settings (sandbox.cli)."""
     return [sys.executable, str(BENCH / "serve_hello.py"), str(port), *threads]
+
+
+def summary(results: list[dict]) -> dict:
+    """Medians of wrk runs (each a dict with rps, p50_us, p99_us, errors), as every part reports them."""
+    return {
+        "rps": median([r["rps"] for r in results]),
+        "p50_ms": median([r["p50_us"] for r in results]) / 1000,
+        "p99_ms": median([r["p99_us"] for r in results]) / 1000,
+        "non_2xx_or_errors": sum(sum(r["errors"].values()) for r in results),
+        "runs": results,
+    }

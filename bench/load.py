@@ -20,11 +20,11 @@ from common import (
     HOST,
     free_port,
     hello_args,
-    median,
     post_json,
     process,
     sandbox_args,
     sandbox_env,
+    summary,
     until_ok,
 )
 
@@ -56,13 +56,7 @@ def measure(args: list[str], health: str, script: str, runs: int, seconds: float
         wrk_env = sandbox_env(BENCH_BASIC=OPENEYES_BASIC, BENCH_TOKEN=token(base, creds) if creds else "")
         wrk(base + "/", script, 1, {**wrk_env, "BENCH_RUN": "0"})
         results = [wrk(base + "/", script, seconds, {**wrk_env, "BENCH_RUN": str(n + 1)}) for n in range(runs)]
-    return {
-        "rps": median([r["rps"] for r in results]),
-        "p50_ms": median([r["p50_us"] for r in results]) / 1000,
-        "p99_ms": median([r["p99_us"] for r in results]) / 1000,
-        "non_2xx_or_errors": sum(sum(r["errors"].values()) for r in results),
-        "runs": results,
-    }
+    return summary(results)
 
 
 def run(runs: int = 3, seconds: float = 5) -> dict:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import queue
 from datetime import UTC, datetime
 from pathlib import Path
@@ -11,16 +10,11 @@ import pytest
 
 from opescare_sandbox.domain import clock
 
+from .webhook_fixtures import load_receiver
+
 ROOT = Path(__file__).resolve().parent.parent
 TRIGGER, RETRY, DELIVERIES = "/sandbox/webhooks/trigger", "/sandbox/webhooks/retry-pending", "/sandbox/webhooks/deliveries"
 TOLERANCE = 300  # seconds: the docs' signature tolerance
-
-
-def load_receiver():
-    spec = importlib.util.spec_from_file_location("webhook_receiver_example", ROOT / "examples" / "webhook_receiver.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture

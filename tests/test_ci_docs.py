@@ -16,7 +16,7 @@ import pytest
 import requests
 import yaml
 
-from opescare_sandbox.cli import serve
+from opescare_sandbox.cli import CONTEXT, serve
 
 ROOT = Path(__file__).resolve().parent.parent
 CI_DOC = (ROOT / "docs" / "ci.md").read_text(encoding="utf-8")
@@ -26,7 +26,8 @@ PLUGIN_DOC = (ROOT / "docs" / "pytest-plugin.md").read_text(encoding="utf-8")
 def serve_flags(argv: list[str]) -> dict:
     """`opescare-sandbox serve ...` parsed by the real command: an unknown flag or bad value raises."""
     assert argv[:2] == ["opescare-sandbox", "serve"], argv
-    return serve.make_context("serve", argv[2:]).params
+    # With the CLI's own context settings: click caches a command's help option the first time it is asked.
+    return serve.make_context("serve", argv[2:], **CONTEXT).params
 
 
 def free_port() -> int:

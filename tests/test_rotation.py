@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -10,16 +9,11 @@ import pytest
 
 from opescare_sandbox.domain import clock, deliveries
 
+from .webhook_fixtures import load_receiver
+
 ROOT = Path(__file__).resolve().parent.parent
 TRIGGER = "/sandbox/webhooks/trigger"
 EVENT = {"type": "patient.created", "data": {"health_id": "CM-HID-7KQ9-MP42-X8D1"}}
-
-
-def load_receiver():
-    spec = importlib.util.spec_from_file_location("webhook_receiver_example", ROOT / "examples" / "webhook_receiver.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import queue
 import threading
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 
@@ -89,3 +91,12 @@ def subscribe(client, auth):
         return response.json
 
     return _subscribe
+
+
+def load_receiver():
+    """examples/webhook_receiver.py as a module (examples/ is not a package): its verify_signature is the docs'."""
+    path = Path(__file__).resolve().parent.parent / "examples" / "webhook_receiver.py"
+    spec = importlib.util.spec_from_file_location("webhook_receiver_example", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

@@ -22,7 +22,9 @@ def record_exchange(response, entry: dict) -> None:
     from ..runtime.exchanges import Exchange  # noqa: PLC0415 (keeps this module cheap to import)
 
     claims = g.get("claims") or _refused_token_claims()
-    answer = _json(response)
+    # Parse the answer only where a check reads it (errors, tokens, resolves): not every records body.
+    needed = response.status_code >= 400 or request.path.endswith(("/auth/token", "/patients/resolve"))
+    answer = _json(response) if needed else None
     issued = _issued(answer) if request.path.endswith("/auth/token") and response.status_code == 200 else None
     client_id = claims.get("client_id") or (issued or {}).get("client_id") or _client_of_token_request()
     body = request.get_data(cache=True) if request.content_length else b""
