@@ -43,6 +43,7 @@ OAUTH_SCOPES = {
 }
 CORS_EXPOSED_HEADERS = ["X-RateLimit-Limit", "X-RateLimit-Remaining", "Retry-After", "X-Idempotent-Replay",
                         "WWW-Authenticate", "Location"]
+CORS_EXPOSED_HEADERS.append("X-Request-Id")
 
 
 class SandboxApi(Api):
@@ -127,7 +128,7 @@ def _allow_cross_origin(app: Flask, origins: str) -> None:
     """A sandbox: by default any origin may call it, so a playground hosted elsewhere works."""
     allowed = "*" if origins.strip() == "*" else [o.strip() for o in origins.split(",") if o.strip()]
     CORS(app, origins=allowed, max_age=600, expose_headers=CORS_EXPOSED_HEADERS,
-         allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "Prefer", "X-Sandbox-Tenant"])
+         allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "Prefer", "X-Sandbox-Tenant", "X-Request-Id"])
 
 
 def _declare_security_schemes(api: Api) -> None:

@@ -12,11 +12,12 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+import re
 import time
 
 from flask import Flask, current_app, g, request
 
-from ..domain import clock
+from ..domain import clock, events
 from ..errors import AdminTokenRequired, RateLimitExceeded
 from ..runtime.expiry import IdleSweeper
 from ..runtime.ratelimit import RateLimiter
@@ -33,6 +34,8 @@ CONTROLS_PREFIX = "/sandbox/"
 OPEN_CONTROLS = ("/sandbox/health",)  # no admin token needed: readiness checks
 UNJOURNALED = ("/sandbox/requests", "/sandbox/health")  # reading the journal must not fill it; polling is noise
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+REQUEST_ID_HEADER = "X-Request-Id"
+CLIENT_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")  # anything else: the server's own id instead
 OPENEYES_BODIES = {401: "401 Unauthorized", 403: "403 Forbidden"}
 
 
@@ -49,6 +52,7 @@ def register_hooks(app: Flask) -> None:
         store.drop_listeners.append(lambda name: limiter.forget(lambda key: key[0] == name))
     app.after_request(add_rate_limit_headers)
     app.after_request(record_in_journal)
+    app.after_request(add_request_id)
     app.teardown_request(end_request)
 
 
@@ -67,7 +71,16 @@ def begin_request() -> None:
     g.started = time.perf_counter()
     sandbox().store.hold(tenant())
     g.held = tenant()
+    assign_request_id()
     sandbox().extras["sweeper"].maybe_sweep()
+
+
+def assign_request_id() -> None:
+    """The client's X-Request-Id when well-formed, else the tenant's next `req_…`; events and audit entries carry it."""
+    g.journal_id = sandbox().extras["journals"](g.held).next_request_id()
+    sent = request.headers.get(REQUEST_ID_HEADER, "")
+    g.request_id = sent if CLIENT_REQUEST_ID.fullmatch(sent) else g.journal_id
+    g.request_id_token = events.request_id.set(g.request_id)
 
 
 def require_admin_token() -> None:
@@ -135,13 +148,14 @@ def record_in_journal(response):
         return response
     try:
         claims = g.get("claims") or {}
-        sandbox().extras["journals"](g.held).record({
+        sandbox().extras["journals"](g.held).record(entry_id=g.get("journal_id"), entry={
             "at": clock.isoformat(clock.now(world())),
             "method": request.method,
             "path": path,
             "query": query_excerpt(request.query_string.decode("utf-8", "replace")),
             "status": response.status_code,
             "client_id": claims.get("client_id"),
+            "request_id": g.get("request_id"),
             "duration_ms": round((time.perf_counter() - g.started) * 1000, 3),
             "request_body": _request_body(),
             "response_body": None if response.is_streamed or response.direct_passthrough
@@ -149,6 +163,15 @@ def record_in_journal(response):
         })
     except Exception:  # the journal is a debugging aid: never fail the request over it
         log.exception("could not journal %s %s", request.method, path)
+    return response
+
+
+def add_request_id(response):
+    """Every response names its request; a 204 also loses the Content-Type Flask gives it (no body to type)."""
+    request_id = g.get("request_id") or sandbox().extras["journals"].untenanted_request_id()
+    response.headers[REQUEST_ID_HEADER] = request_id
+    if response.status_code in (204, 304):
+        response.headers.pop("Content-Type", None)
     return response
 
 
@@ -165,6 +188,12 @@ def _request_body() -> str | None:
 
 
 def end_request(_exc=None) -> None:
+    token = g.pop("request_id_token", None)
+    if token is not None:
+        try:
+            events.request_id.reset(token)
+        except ValueError:  # set in another context (cannot happen under WSGI): leave it, the thread's next set wins
+            pass
     held = g.pop("held", None)
     if held is not None:
         sandbox().store.release(held)

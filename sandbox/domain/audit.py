@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import clock
+from . import clock, events
 
 
 def record(world, action: str, client_id: str | None, outcome: str, health_id: str | None = None,
@@ -20,6 +20,7 @@ def record(world, action: str, client_id: str | None, outcome: str, health_id: s
                 "external_reference": external_reference,
                 "outcome": outcome,
                 "details": details,
+                "request_id": events.request_id.get(),
             }
         )
 

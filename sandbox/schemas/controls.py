@@ -73,6 +73,8 @@ class JournalQuerySchema(RequestSchema):
     status = ma.fields.Integer(validate=ma.validate.Range(min=100, max=599), metadata={"example": 409})
     client_id = ma.fields.String(validate=ma.validate.Length(min=1, max=128), metadata={"example": "demo_dev_sandbox"})
     limit = ma.fields.Integer(validate=ma.validate.Range(min=1, max=100_000), metadata={"example": 50})
+    request_id = ma.fields.String(validate=ma.validate.Length(min=1, max=128),
+                                  metadata={"description": "The request's X-Request-Id.", "example": "req_000042"})
 
 
 class JournalEntrySchema(ma.Schema):
@@ -83,6 +85,9 @@ class JournalEntrySchema(ma.Schema):
     query = ma.fields.String(required=True, metadata={"example": ""})
     status = ma.fields.Integer(required=True, metadata={"example": 200})
     client_id = ma.fields.String(allow_none=True, metadata={"description": "From the verified bearer token, if any."})
+    request_id = ma.fields.String(allow_none=True, metadata={
+        "description": "The response's X-Request-Id: the client's own when it sent one, else the same as id.",
+        "example": "req_000042"})
     duration_ms = ma.fields.Float(required=True, metadata={"example": 1.7})
     request_body = ma.fields.String(allow_none=True, metadata={"description": "Truncated to 2 KB; secrets redacted."})
     response_body = ma.fields.String(allow_none=True, metadata={"description": "Truncated to 2 KB; secrets redacted."})

@@ -3,6 +3,7 @@
 # isort: off
 # Import order is route order in the OpenAPI document: health and reset first, as they always were.
 from . import health, audit, clients, clock, requests, scenarios, snapshots, webhooks  # noqa: F401 (routes register)
+from . import events  # noqa: F401 (routes register)
 
 # isort: on
 from .blueprint import blp
