@@ -15,6 +15,7 @@ from .api.errors import from_http_exception, register_error_handlers, render
 from .api.hooks import begin_request, register_hooks, require_admin_token, simulate
 from .api.jsonbody import SafeJSONProvider
 from .api.security import authenticate_first
+from .api.spec_rules import install as install_spec_rules
 from .config import load_config
 from .domain.seed import TemplateSource
 from .domain.tokens import SigningKey
@@ -86,6 +87,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     api = SandboxApi(app, spec_kwargs={"info": {"description": API_DESCRIPTION}})
     _declare_security_schemes(api)
+    install_spec_rules(api)
     register_error_handlers(app)
     register_hooks(app)
     app.before_request(_in_order(BEFORE_REQUEST))

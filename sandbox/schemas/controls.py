@@ -111,6 +111,13 @@ class ClockRequestSchema(RequestSchema):
                            metadata={"description": "ISO-8601 instant (naive = UTC).", "example": "2027-01-01T00:00:00Z"})
     frozen = ma.fields.Boolean(metadata={"description": "Stop (true) or restart (false) the clock; absent keeps its mode."})
 
+    @ma.pre_load
+    def _json_boolean(self, data, **_kwargs):
+        """JSON true or false only, as the document says (marshmallow would also read 0, 1, "yes"...)."""
+        if isinstance(data, dict) and "frozen" in data and not isinstance(data["frozen"], bool):
+            raise ma.ValidationError("Must be true or false.", "frozen")
+        return data
+
     @ma.validates_schema
     def _exactly_one(self, data, **_kwargs):
         if ("advance_seconds" in data) == ("now" in data):
@@ -147,7 +154,8 @@ class ClientRequestSchema(RequestSchema):
                                  metadata={"description": "Generated when absent.", "example": "ci_no_scopes"})
     client_secret = ma.fields.String(validate=ma.validate.Length(min=8, max=256),
                                      metadata={"description": "Generated when absent.", "example": "ci_secret_2026"})
-    scopes = ma.fields.List(ma.fields.String(), required=True, metadata={"example": ["pharmacy:stock:read"]})
+    scopes = ma.fields.List(ma.fields.String(metadata={"enum": list(KNOWN_SCOPES)}), required=True,
+                            metadata={"example": ["pharmacy:stock:read"]})
     facility_id = ma.fields.String(validate=ma.validate.Length(min=1, max=64),
                                    metadata={"description": "Default: the demo client's facility (Demo Central Hospital).",
                                              "example": "00000000-0000-0000-0000-100000000002"})

@@ -4,22 +4,26 @@ from __future__ import annotations
 
 import marshmallow as ma
 
+from ..domain.clinical import LAB_TESTS
 from ..domain.consent import CONSENT_TYPES
 from ..domain.deliveries import STATUSES
 from ..domain.event_catalogue import EVENT_TYPES, SUBSCRIBABLE
 from .common import RequestSchema
-from .patients import IsoDate, not_blank
+from .patients import NOT_BLANK, IsoDate, not_blank
 
 # The playground's field names -> the docs' names (both are accepted).
 ALIASES = {"endpoint_url": "callback_url", "events": "subscribed_events"}
 EXAMPLE_URL = "http://127.0.0.1:9000/webhooks/opescare"
+# What marshmallow's URL check accepts, written for OpenAPI clients (host labels, optional port and path).
+_LABEL = "[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+URL_PATTERN = rf"^https?://{_LABEL}(\.{_LABEL})*(:[1-9][0-9]{{0,3}})?(/[A-Za-z0-9._~/-]*)?$"
 
 
 class SubscriptionRequestSchema(RequestSchema):
     callback_url = ma.fields.Url(required=True, schemes={"http", "https"}, require_tld=False,
                                  validate=ma.validate.Length(max=2048),
                                  metadata={"description": "http(s) URL; `endpoint_url` is accepted too.",
-                                           "example": EXAMPLE_URL})
+                                           "example": EXAMPLE_URL, "format": "uri", "pattern": URL_PATTERN})
     subscribed_events = ma.fields.List(
         ma.fields.String(metadata={"enum": list(SUBSCRIBABLE)}), required=True,
         validate=ma.validate.Length(min=1, max=50),
@@ -93,13 +97,13 @@ class PicksSchema(RequestSchema):
                                                               "description": "Default CM-HID-7KQ9-MP42-X8D1."})
     client_id = ma.fields.String(validate=_PICK_ID, metadata={"description": "Default demo_dev_sandbox."})
     facility_id = ma.fields.String(validate=_PICK_ID, metadata={"description": "Default the client's facility."})
-    first_name = ma.fields.String(validate=[_PICK_ID, not_blank])
-    last_name = ma.fields.String(validate=[_PICK_ID, not_blank])
-    date_of_birth = IsoDate()
+    first_name = ma.fields.String(validate=[_PICK_ID, not_blank], metadata={"pattern": NOT_BLANK})
+    last_name = ma.fields.String(validate=[_PICK_ID, not_blank], metadata={"pattern": NOT_BLANK})
+    date_of_birth = IsoDate(metadata={"format": "date", "pattern": r"^(19|20)[0-9]{2}-[0-9]{2}-[0-9]{2}$"})
     phone_number = ma.fields.String(validate=ma.validate.Length(min=1, max=32))
     consent_type = ma.fields.String(validate=ma.validate.OneOf(list(CONSENT_TYPES)))
     encounter_type = ma.fields.String(validate=_PICK_ID)
-    loinc_code = ma.fields.String(validate=_PICK_ID, metadata={"example": "718-7"})
+    loinc_code = ma.fields.String(validate=ma.validate.OneOf(sorted(LAB_TESTS)), metadata={"example": "718-7"})
     result_value = ma.fields.Float(allow_nan=False, validate=ma.validate.Range(min=-1e9, max=1e9))
     document_type = ma.fields.String(validate=_PICK_ID, metadata={"example": "medical_certificate"})
     reason = ma.fields.String(validate=_PICK_ID)
