@@ -14,6 +14,7 @@ from . import clinical, clock, events
 from .lookup import facility_or_404, patient_or_404
 
 DEMO_CLIENT = "demo_dev_sandbox"
+DEFAULT_PATIENT = "CM-HID-7KQ9-MP42-X8D1"  # Amara Ngo, the docs' patient, consent granted to the demo client
 DEMO_FACILITY = "00000000-0000-0000-0000-100000000001"
 PHARMACY_FACILITY = "00000000-0000-0000-0000-100000000004"
 LAB_FACILITY = "00000000-0000-0000-0000-100000000005"
@@ -48,7 +49,7 @@ def find_care_record(world, kind: str, picks: dict, id_field: str, statuses: tup
             raise ValidationFailed(f"{picks[id_field]} is {doc['payload'].get('status')}; this needs one that is "
                                    f"{' or '.join(statuses)}.", **{id_field: picks[id_field]})
         return doc
-    health_id = patient_or_404(world, picks.get("health_id") or "CM-HID-7KQ9-MP42-X8D1")["health_id"]
+    health_id = patient_or_404(world, picks.get("health_id") or DEFAULT_PATIENT)["health_id"]
     found = [d for d in world["records"].find("health_id", health_id)
              if d["kind"] == kind and d["payload"].get("status") in statuses]
     if not found:
@@ -65,7 +66,7 @@ def advance(world, doc: dict, status: str, event_type: str, facts: dict) -> dict
 
 
 def patient_id(world, picks: dict) -> str:
-    return patient_or_404(world, picks.get("health_id") or "CM-HID-7KQ9-MP42-X8D1")["health_id"]
+    return patient_or_404(world, picks.get("health_id") or DEFAULT_PATIENT)["health_id"]
 
 
 # -- appointments ------------------------------------------------------------------------------------
