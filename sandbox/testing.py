@@ -107,7 +107,7 @@ class SandboxApp:
         if flush:
             self.services.extras["webhooks"].run_due(tenant)
         return deliveries.report(self.world(tenant), filters.get("event_id"), filters.get("status"),
-                                 filters.get("type"), filters.get("limit", 100))
+                                 filters.get("type"), filters.get("limit", 100), filters.get("request_id"))
 
     def advance_clock(self, seconds: float, tenant: str = DEFAULT_TENANT) -> dict:
         return clock.change(self.world(tenant), advance_seconds=seconds)
