@@ -169,3 +169,15 @@ def test_with_the_lab_scope_all_has_lab_results_and_no_omissions(client, auth):
     assert "lab_results" in response.json["records"] and "omitted" not in response.json
     values = [r["value"] for r in response.json["records"]["lab_results"]]
     assert values and all(v is None or isinstance(v, (int, float)) for v in values)
+
+
+def test_an_issued_prescription_is_in_the_records_and_follows_the_pharmacy(client, auth):
+    issued = client.post(f"{CONTROLS}/patients/{AMARA}/prescriptions").json["data"]
+    dispensed = client.post(f"{CONTROLS}/prescriptions/{issued['prescription_id']}/dispense")
+    assert dispensed.json["data"]["facility_id"] == "00000000-0000-0000-0000-100000000004"  # DemoCare Pharmacy
+    rows = client.get(f"{CONNECT}/patient/{AMARA}/records?type=prescriptions", headers=auth).json["records"]
+    (row,) = [r for r in rows["prescriptions"] if r["id"] == issued["prescription_id"]]
+    assert (row["status"], row["facility_id"], len(row["items"])) == (
+        "dispensed", issued["facility_id"], issued["item_count"])
+    again = client.post(f"{CONTROLS}/prescriptions/{issued['prescription_id']}/cancel")
+    assert (again.status_code, again.json["error"]) == (422, "validation_failed")  # dispensed: too late to cancel

@@ -124,10 +124,12 @@ def issue_prescription(world, picks: dict) -> dict:
 def dispense(world, picks: dict) -> dict:
     with world.transaction():
         doc = find_care_record(world, "prescription", picks, "prescription_id", ("active",))
-        pharmacy = facility(world, picks, PHARMACY_FACILITY)
-        world["records"].update(doc.doc_id, {"facility_id": pharmacy})
-        return advance(world, world["records"].get(doc.doc_id), "dispensed", "prescription.dispensed",
-                       {"prescription_id": doc["opescare_record_id"], "dispensed_at": now_iso(world)})
+        pharmacy, dispensed = facility(world, picks, PHARMACY_FACILITY), now_iso(world)
+        world["records"].update(doc.doc_id, {"payload": {**doc["payload"], "status": "dispensed",
+                                                         "dispensed_at": dispensed, "dispensed_by": pharmacy}})
+        return events.record_event(world, "prescription.dispensed", {  # it happens at the pharmacy
+            "health_id": doc["health_id"], "prescription_id": doc["opescare_record_id"], "dispensed_at": dispensed},
+            pharmacy)
 
 
 def cancel_prescription(world, picks: dict) -> dict:

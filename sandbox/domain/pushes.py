@@ -139,12 +139,15 @@ def lab_flag(payload: dict) -> str | None:
 
 
 def pushed_records(world, health_id: str) -> dict[str, list]:
-    """Pushed encounters' diagnoses and pushed lab results of a patient, in the records wire shapes."""
-    out = {"diagnoses": [], "lab_results": []}
+    """Pushed encounters' diagnoses, pushed lab results and issued prescriptions of a patient, as records show them."""
+    out = {"diagnoses": [], "lab_results": [], "prescriptions": []}
     for doc in world["records"].find("health_id", health_id):
         payload, record_id = doc["payload"], doc["opescare_record_id"]
+        if doc["kind"] == "prescription":  # issued by the prescriber control (domain/happenings.py)
+            out["prescriptions"].append({"id": record_id, "status": payload["status"], "items": payload["items"],
+                                         "prescribed_at": payload["prescribed_at"], "facility_id": doc["facility_id"]})
         if doc["kind"] not in KINDS:
-            continue  # appointments, documents, prescriptions...: the sandbox controls' records
+            continue  # appointments, documents, lab orders...: the other controls' records are not medical records
         if doc["kind"] == "encounter":
             for n, dx in enumerate(payload.get("diagnoses") or (), 1):
                 out["diagnoses"].append({"id": f"{record_id}_dx{n}", "code_system": dx.get("code_system") or "ICD-10",

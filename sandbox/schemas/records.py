@@ -66,7 +66,10 @@ class PrescriptionItemSchema(ma.Schema):
 
 class PrescriptionSchema(ma.Schema):
     id = ma.fields.String(required=True)
-    status = ma.fields.String(required=True, metadata={"enum": ["active", "completed"]})
+    status = ma.fields.String(required=True, metadata={
+        "enum": ["active", "completed", "dispensed", "cancelled"],
+        "description": "Seeded history: active or completed; issued by the sandbox controls: active, then "
+                       "dispensed or cancelled."})
     prescribed_at = ma.fields.String(required=True, metadata={"format": "date-time"})
     facility_id = ma.fields.String(allow_none=True)
     items = ma.fields.List(ma.fields.Nested(PrescriptionItemSchema), required=True)
