@@ -15,7 +15,6 @@ from .api.errors import from_http_exception, register_error_handlers, render
 from .api.hooks import begin_request, register_hooks, require_admin_token, simulate
 from .api.jsonbody import SafeJSONProvider
 from .api.security import authenticate_first
-from .api.spec_rules import document_request_ids
 from .api.spec_rules import install as install_spec_rules
 from .config import load_config
 from .domain.seed import TemplateSource
@@ -94,7 +93,6 @@ def create_app(config: dict | None = None) -> Flask:
     app.before_request(_in_order(BEFORE_REQUEST))
     for blp in BLUEPRINTS:
         api.register_blueprint(blp)
-    document_request_ids(api)
     app.register_blueprint(pages.blp)
     _allow_cross_origin(app, settings["CORS_ORIGINS"])
     app.extensions["opescare_sandbox_api"] = api
