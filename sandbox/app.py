@@ -16,6 +16,7 @@ from .api.faults import DropConnections
 from .api.hooks import begin_request, register_hooks, require_admin_token, simulate, trust_forwarded_for
 from .api.jsonbody import SafeJSONProvider
 from .api.security import authenticate_first
+from .api.spec_rules import install as install_spec_rules
 from .config import load_config
 from .domain.seed import TemplateSource
 from .domain.tokens import SigningKey
@@ -44,6 +45,7 @@ OAUTH_SCOPES = {
 }
 CORS_EXPOSED_HEADERS = ["X-RateLimit-Limit", "X-RateLimit-Remaining", "Retry-After", "X-Idempotent-Replay",
                         "WWW-Authenticate", "Location"]
+CORS_EXPOSED_HEADERS.append("X-Request-Id")
 
 
 class SandboxApi(Api):
@@ -87,6 +89,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     api = SandboxApi(app, spec_kwargs={"info": {"description": API_DESCRIPTION}})
     _declare_security_schemes(api)
+    install_spec_rules(api)
     register_error_handlers(app)
     register_hooks(app)
     app.before_request(_in_order(BEFORE_REQUEST))
@@ -131,7 +134,7 @@ def _allow_cross_origin(app: Flask, origins: str) -> None:
     """A sandbox: by default any origin may call it, so a playground hosted elsewhere works."""
     allowed = "*" if origins.strip() == "*" else [o.strip() for o in origins.split(",") if o.strip()]
     CORS(app, origins=allowed, max_age=600, expose_headers=CORS_EXPOSED_HEADERS,
-         allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "Prefer", "X-Sandbox-Tenant"])
+         allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "Prefer", "X-Sandbox-Tenant", "X-Request-Id"])
 
 
 def _declare_security_schemes(api: Api) -> None:

@@ -117,7 +117,8 @@ class SandboxApp:
         """The report of GET /sandbox/webhooks/deliveries; first runs due deliveries and waits (retry-pending)."""
         ran = self.services.extras["webhooks"].run_due(tenant) if flush else None
         return DeliveryReport(deliveries.report(self.world(tenant), filters.get("event_id"), filters.get("status"),
-                                                filters.get("type"), filters.get("limit", 100)), ran)
+                                                filters.get("type"), filters.get("limit", 100),
+                                                filters.get("request_id")), ran)
 
     def requests(self, tenant: str = DEFAULT_TENANT, **filters) -> list[dict]:
         """The tenant's request journal, oldest first, filtered (method, path: exact or `prefix*`, status)."""

@@ -36,15 +36,15 @@ def test_an_amended_result_shows_version_2_and_fires_lab_result_amended(client, 
     after = labs(client, auth)
     assert [row["id"] for row in after] == [row["id"] for row in before]  # same results, same order
     assert after[1:] == before[1:]
-    assert after[0] == {**original, "value": 9.9, "flag": "high", "version": 2, "amended_at": "2026-11-21T09:00:00Z",
+    assert after[0] == {**original, "value": 9.9, "value_text": "9.9", "flag": "high", "version": 2,
+                        "amended_at": "2026-11-21T09:00:00Z",
                         "amendment_note": "Recalibrated analyser.",
                         "previous_versions": [{"version": 1, "value": original["value"], "flag": original["flag"],
                                                "amended_at": None, "note": None}]}
     assert response.json == after[0]
     [event] = events.list_events(world, "lab_result.amended")
-    assert {k: event["data"][k] for k in ("health_id", "lab_result_id", "test_name", "flagged", "version")} == {
-        "health_id": DEMO, "lab_result_id": original["id"], "test_name": original["test_name"], "flagged": True,
-        "version": 2}
+    assert {k: event["data"][k] for k in ("health_id", "lab_result_id", "test_name", "flagged")} == {
+        "health_id": DEMO, "lab_result_id": original["id"], "test_name": original["test_name"], "flagged": True}
 
 
 def test_a_second_amendment_is_version_3_with_both_earlier_versions(client, auth):

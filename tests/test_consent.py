@@ -52,8 +52,10 @@ def test_docs_grant_example_is_201_audited_and_fires_consent_granted(client, aut
     [event] = events.list_events(world, "consent.granted")
     assert event["data"] == {"health_id": JEAN, "client_id": "demo_dev_sandbox", "consent_status": "granted",
                              "consent_type": "full_record", "granted_at": "2026-11-21T09:00:00Z",
-                             "expires_at": "2026-12-31T23:59:59Z"}
+                             "expires_at": "2026-12-31T23:59:59Z",
+                             "facility_id": "00000000-0000-0000-0000-100000000001"}
     assert event["meta"]["facility_id"] == "00000000-0000-0000-0000-100000000001"
+    assert event["meta"]["request_id"] == response.headers["X-Request-Id"]
     [entry] = audit.entries(world, action="consent.grant", health_id=JEAN)
     assert (entry["client_id"], entry["outcome"]) == ("demo_dev_sandbox", "granted")
 

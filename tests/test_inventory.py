@@ -150,8 +150,10 @@ def test_stock_low_fires_exactly_once_per_crossing(client, frozen):  # frozen cl
         assert set_pharmacy(client, CENTRAL, "med_metformin_500_tab", quantity).status_code == 200
         assert len(list_events(frozen, "stock.low")) == events_so_far, f"after setting {quantity}"
     newest = list_events(frozen, "stock.low")[0]
-    assert newest["data"] == {"facility_id": CENTRAL, "inventory": "pharmacy", "quantity": 10, "status": "low_stock",
-                              "item": set_pharmacy(client, CENTRAL, "med_metformin_500_tab", 10).json}
+    item = set_pharmacy(client, CENTRAL, "med_metformin_500_tab", 10).json
+    assert newest["data"] == {"inventory": "pharmacy", "item_id": "med_metformin_500_tab",
+                              "item_name": item["medicine_name"], "available_quantity": 10,
+                              "stock_status": "low_stock", "facility_id": CENTRAL}
     assert newest["meta"]["facility_id"] == CENTRAL
 
 
@@ -164,8 +166,8 @@ def test_blood_control_sets_units_caps_expiring_and_fires_stock_low(client, froz
                              "expiring_within_7_days": 3, "last_stock_update": "2026-03-15T10:30:00Z"}
     assert response.json in inventory(client, auth, "blood", CENTRAL).json["items"]
     events = list_events(frozen, "stock.low")
-    assert [(e["data"]["inventory"], e["data"]["status"], e["data"]["quantity"]) for e in events] == [
-        ("blood", "low_stock", 3)]
+    assert [(e["data"]["inventory"], e["data"]["item_id"], e["data"]["stock_status"], e["data"]["available_quantity"])
+            for e in events] == [("blood", "bld_O+_whole_blood", "low_stock", 3)]
 
 
 @pytest.mark.parametrize("facility_id,body,message", [

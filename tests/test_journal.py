@@ -33,7 +33,7 @@ def test_an_entry_records_the_exchange(client):
     assert 0 <= entry.pop("duration_ms") < 5000
     response_body = json.loads(entry.pop("response_body"))
     assert entry == {"id": "req_000001", "at": "2030-01-01T00:00:00Z", "method": "POST", "path": "/sandbox/clock",
-                     "query": "x=1", "status": 200, "client_id": None,
+                     "query": "x=1", "status": 200, "client_id": None, "request_id": "req_000001",
                      "request_body": '{"now": "2030-01-01T00:00:00Z", "frozen": true}'}
     assert {k: response_body[k] for k in ("now", "frozen")} == {"now": "2030-01-01T00:00:00Z", "frozen": True}
 

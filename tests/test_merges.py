@@ -85,8 +85,7 @@ def test_pushed_records_move_to_the_survivor(client, auth):
 def test_the_merge_fires_patient_updated(client, world):
     merge(client, AMARA, JEAN)
     fired = events.list_events(world, "patient.updated")
-    assert [(e["data"]["health_id"], e["data"]["merged_health_id"], e["data"]["change"]) for e in fired] == [
-        (AMARA, JEAN, "merge")]
+    assert [(e["data"]["health_id"], e["data"]["changed_fields"]) for e in fired] == [(AMARA, ["identifiers"])]
 
 
 def test_consent_the_latest_decision_wins(client, auth, world):

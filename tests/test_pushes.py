@@ -54,17 +54,16 @@ def test_pushed_lab_result_appears_and_a_replay_does_not_duplicate_it(client, au
     assert "X-Idempotent-Replay" not in first.headers
     assert lab_results(client, auth)[0] == {
         "id": "opc_lab_000001", "test_name": "Hemoglobin [Mass/volume] in Blood", "loinc_code": "718-7",
-        "value": 10.9, "unit": "g/dL", "reference_range": "12.0-17.5", "flag": "low",
+        "value": 10.9, "value_text": "10.9", "unit": "g/dL", "reference_range": "12.0-17.5", "flag": "low",
         "resulted_at": "2026-11-20T09:00:00Z"}
     before = lab_results(client, auth)
     replay = push(LAB_URL, LAB)
     assert (replay.status_code, replay.json, replay.headers["X-Idempotent-Replay"]) == (200, accepted, "true")
     assert lab_results(client, auth) == before
     [event] = events.list_events(world, "lab_result.released")
-    assert event["data"] == {"opescare_record_id": "opc_lab_000001", "health_id": DEMO,
-                             "occurred_at": "2026-11-20T09:00:00Z", "source_system": "OpesHIS",
-                             "external_lab_order_id": "LAB-ORD-0001", "loinc_code": "718-7", "flag": "low",
-                             "test_name": "Hemoglobin [Mass/volume] in Blood"}
+    assert event["data"] == {"health_id": DEMO, "lab_result_id": "opc_lab_000001",  # exactly the docs' fields
+                             "test_name": "Hemoglobin [Mass/volume] in Blood", "flagged": True,
+                             "facility_id": "00000000-0000-0000-0000-100000000001"}
 
 
 def test_replay_ignores_key_order_and_whitespace(client, auth, world):
@@ -85,7 +84,9 @@ def test_pushed_encounter_diagnoses_appear_in_records(client, auth, world, push)
         "status": "active", "recorded_at": "2026-11-20T08:30:00Z",
         "facility_id": "00000000-0000-0000-0000-100000000001"}
     [event] = events.list_events(world, "encounter.created")
-    assert (event["data"]["external_encounter_id"], event["data"]["diagnoses"]) == ("HIS-ENC-0001", ["B54"])
+    assert event["data"] == {"health_id": DEMO, "encounter_id": "opc_enc_000001", "encounter_type": "outpatient",
+                             "occurred_at": "2026-11-20T08:30:00Z",
+                             "facility_id": "00000000-0000-0000-0000-100000000001"}
 
 
 def test_same_key_with_another_body_is_409_and_changes_nothing(world, push):

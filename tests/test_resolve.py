@@ -144,8 +144,11 @@ def test_creating_fires_patient_and_health_id_events_without_phone(client, auth,
     resolve(client, auth, {**CASE_A, "phone_number": "+237677123456"})
     events = world["events"].all()
     assert [e["type"] for e in events] == ["patient.created", "health_id.created"]
+    assert [e["data"] for e in events] == [
+        {"health_id": MARIE_ID, "display_name": MARIE["display_name"], "country_code": "CM",
+         "identity_status": MARIE["identity_status"], "facility_id": "00000000-0000-0000-0000-100000000001"},
+        {"health_id": MARIE_ID, "country_code": "CM", "facility_id": "00000000-0000-0000-0000-100000000001"}]
     for event in events:
-        assert event["data"] == {"health_id": MARIE_ID, "patient": MARIE}
         assert event["meta"]["facility_id"] == "00000000-0000-0000-0000-100000000001"
         assert event["created_at"] == "2026-03-01T08:30:00Z"
     assert "+237677123456" not in str(events) and "HIS-PAT-00341" not in str(events)

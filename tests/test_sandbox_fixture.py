@@ -117,3 +117,10 @@ def test_deliveries_runs_due_deliveries_and_reports_them(sandbox_server):
     assert (event["type"], delivery["status"], delivery["attempt_count"]) == ("stock.low", "pending", 1)
     assert delivery["attempts"][0]["error"].startswith("ConnectionError")
     assert sandbox_server.deliveries(flush=False, status="delivered") == []
+
+
+def test_deliveries_filter_by_the_request_that_caused_them(sandbox):
+    fired = sandbox.post("/sandbox/webhooks/trigger", json={"type": "stock.low"},
+                         headers={"X-Request-Id": "ci-run-7:stock"})
+    sandbox.post("/sandbox/webhooks/trigger", json={"type": "payment.completed"})
+    assert [e["id"] for e in sandbox.deliveries(request_id="ci-run-7:stock")] == [fired.json["id"]]

@@ -35,11 +35,12 @@ def test_signature_is_hmac_sha256_of_timestamp_dot_body():
 
 def test_envelope_is_the_documented_shape_serialised_compactly():
     event = {"id": "evt_1", "type": "stock.low", "version": "1.0", "created_at": "2026-01-01T00:00:00Z",
-             "data": {"item": "Amoxicillin"}, "meta": {"facility_id": "f1", "environment": "sandbox", "request_id": "r1"}}
+             "data": {"item": "Amoxicillin"},
+             "meta": {"organization_id": "o1", "facility_id": "f1", "environment": "sandbox", "request_id": "r1"}}
     assert deliveries.envelope_bytes(event, 3) == (
         b'{"id":"evt_1","type":"stock.low","version":"1.0","created_at":"2026-01-01T00:00:00Z",'
-        b'"data":{"item":"Amoxicillin"},"meta":{"facility_id":"f1","environment":"sandbox","request_id":"r1",'
-        b'"delivery_attempt":3}}')
+        b'"data":{"item":"Amoxicillin"},"meta":{"organization_id":"o1","facility_id":"f1","environment":"sandbox",'
+        b'"request_id":"r1","delivery_attempt":3}}')
 
 
 def test_the_webhooks_page_shows_the_example_receiver_verbatim():
@@ -101,6 +102,7 @@ def test_signature_timestamp_is_wall_clock_time_not_the_sandbox_clock(client, wo
     clock.advance(world, 86400)
     client.post("/sandbox/webhooks/trigger", json={"type": "patient.created"})
     client.post("/sandbox/webhooks/retry-pending")
-    attempt = client.get("/sandbox/webhooks/deliveries").json["data"][0]["deliveries"][0]["attempts"][0]
+    attempt = client.get("/sandbox/webhooks/deliveries", query_string={"type": "patient.created"}).json[
+        "data"][0]["deliveries"][0]["attempts"][0]
     assert attempt["status_code"] == 204
     assert abs(int(attempt["signature"].split(",")[0][2:]) - time.time()) < 60

@@ -77,7 +77,9 @@ def test_verify_fires_health_id_verified_on_success_only(client, auth, world):
     client.get(VERIFY + "CM-HID-7KQ9-MP42-X8D1", headers=auth)
     events = world["events"].all()
     assert [(e["type"], e["data"]) for e in events] == [
-        ("health_id.verified", {"health_id": "CM-HID-7KQ9-MP42-X8D1", "patient": AMARA})]
+        ("health_id.verified", {"health_id": "CM-HID-7KQ9-MP42-X8D1",
+                                "verification_status": AMARA["verification_status"],
+                                "facility_id": "00000000-0000-0000-0000-100000000001"})]
 
 
 def test_verify_needs_a_token(client):

@@ -37,8 +37,9 @@ def settle(client) -> dict:
     return response.json
 
 
-def only_delivery(client) -> dict:
-    return client.get(DELIVERIES).json["data"][0]["deliveries"][0]
+def only_delivery(client, event_type: str = "patient.created") -> dict:
+    """Registering a patient fires patient.created and health_id.created: the one delivery of the first."""
+    return client.get(DELIVERIES, query_string={"type": event_type}).json["data"][0]["deliveries"][0]
 
 
 def assert_signed(request, secret: str) -> None:
@@ -50,10 +51,14 @@ def assert_signed(request, secret: str) -> None:
 
 def test_triggered_event_reaches_the_receiver_signed_over_the_received_bytes(client, receiver, subscribe):
     secret = subscribe(receiver.url())["webhook_secret"]
-    response = client.post(TRIGGER, json={"type": "patient.created", "data": {"health_id": "CM-HID-7KQ9-MP42-X8D1"},
-                                          "facility_id": "00000000-0000-0000-0000-100000000001"})
+    response = client.post(TRIGGER, json={"type": "patient.created", "data": {
+        "first_name": "Marie", "last_name": "Fouda", "date_of_birth": "1990-07-22"},
+        "facility_id": "00000000-0000-0000-0000-100000000001"})
     assert response.status_code == 201
     event = response.json
+    health_id = event["data"]["health_id"]
+    assert client.get(f"/api/v1/connect/patient/search?health_id={health_id}",
+                      headers={"Authorization": f"Bearer {token(client)}"}).json["first_name"] == "Marie"
     (request,) = receiver.wait()
     assert_signed(request, secret)
     assert request.path == "/hook"
@@ -61,15 +66,23 @@ def test_triggered_event_reaches_the_receiver_signed_over_the_received_bytes(cli
     assert (request.headers["X-OpesCare-Event-Id"], request.headers["X-OpesCare-Delivery-Attempt"]) == (event["id"], "1")
     assert request.json == {
         "id": event["id"], "type": "patient.created", "version": "1.0", "created_at": event["created_at"],
-        "data": {"health_id": "CM-HID-7KQ9-MP42-X8D1"},
-        "meta": {"facility_id": "00000000-0000-0000-0000-100000000001", "environment": "sandbox",
-                 "request_id": None, "delivery_attempt": 1}}
+        "data": {"health_id": health_id, "display_name": "Marie F.", "country_code": "CM",
+                 "identity_status": "provisional", "facility_id": "00000000-0000-0000-0000-100000000001"},
+        "meta": {"organization_id": "00000000-0000-0000-0000-200000000001",
+                 "facility_id": "00000000-0000-0000-0000-100000000001", "environment": "sandbox",
+                 "request_id": response.headers["X-Request-Id"], "delivery_attempt": 1}}
     settle(client)
     delivery = only_delivery(client)
     assert (delivery["status"], delivery["attempt_count"], delivery["next_retry_at"]) == ("delivered", 1, None)
     attempt = delivery["attempts"][0]
     assert (attempt["status_code"], attempt["error"], attempt["url"]) == (204, None, receiver.url())
     assert attempt["signature"] == request.headers["X-OpesCare-Signature"]
+
+
+def token(client) -> str:
+    return client.post("/api/v1/connect/auth/token", json={
+        "grant_type": "client_credentials", "client_id": "demo_dev_sandbox",
+        "client_secret": "demo_secret_sandbox_2026"}).json["access_token"]
 
 
 def test_record_event_in_domain_code_is_delivered(world, receiver, subscribe):
@@ -79,7 +92,10 @@ def test_record_event_in_domain_code_is_delivered(world, receiver, subscribe):
         event = events.record_event(world, "patient.created", {"health_id": "CM-HID-ABCD-EFGH-AUG5"})
     (request,) = receiver.wait()
     assert_signed(request, secret)
-    assert (request.json["id"], request.json["data"]) == (event["id"], {"health_id": "CM-HID-ABCD-EFGH-AUG5"})
+    assert (request.json["id"], request.json["data"]) == (event["id"], {
+        "health_id": "CM-HID-ABCD-EFGH-AUG5", "display_name": None, "country_code": None, "identity_status": None,
+        "facility_id": None})
+    assert request.json["meta"]["request_id"] is None  # not caused by a request: domain code run directly
 
 
 def test_a_rolled_back_event_is_never_delivered(client, world, receiver, subscribe):
@@ -211,10 +227,12 @@ def test_deliveries_report_filters(client, world, subscribe, dispatcher):
     subscribe("http://127.0.0.1:9/a", events=["patient.created", "stock.low"])
     first = client.post(TRIGGER, json={"type": "patient.created"}).json
     second = client.post(TRIGGER, json={"type": "stock.low"}).json
-    client.post(TRIGGER, json={"type": "consent.granted"})  # nobody subscribes: an event with no deliveries
+    granted = client.post(TRIGGER, json={"type": "consent.granted"})  # nobody subscribes: no deliveries
     def ids(query):
         return [e["id"] for e in client.get(DELIVERIES, query_string=query).json["data"]]
-    assert len(ids({})) == 3
+    assert len(ids({})) == 4  # registering a patient also fired health_id.created
+    assert ids({"request_id": granted.headers["X-Request-Id"]}) == [granted.json["id"]]
+    assert ids({"request_id": "req_nobody"}) == []
     assert ids({"type": "stock.low"}) == [second["id"]]
     assert ids({"event_id": first["id"]}) == [first["id"]]
     assert ids({"status": "pending"}) == [second["id"], first["id"]]
@@ -263,10 +281,11 @@ def test_pending_deliveries_resume_after_a_restart(tmp_path, receiver):
 
 
 def test_envelope_body_is_utf8_json_exactly_as_signed(client, receiver, subscribe):
-    secret = subscribe(receiver.url(), events=["stock.low"])["webhook_secret"]
-    client.post(TRIGGER, json={"type": "stock.low", "data": {"name": "Amoxicilline 500 mg, boîte", "qty": 3}})
+    secret = subscribe(receiver.url(), events=["patient.created"])["webhook_secret"]
+    client.post(TRIGGER, json={"type": "patient.created", "data": {
+        "first_name": "Zoë", "last_name": "Ébodé", "date_of_birth": "1988-02-29"}})
     (request,) = receiver.wait()
     assert_signed(request, secret)
-    assert "boîte".encode() in request.body
-    assert json.loads(request.body.decode("utf-8"))["data"] == {"name": "Amoxicilline 500 mg, boîte", "qty": 3}
+    assert "Zoë É.".encode() in request.body
+    assert json.loads(request.body.decode("utf-8"))["data"]["display_name"] == "Zoë É."
     assert int(request.headers["Content-Length"]) == len(request.body)

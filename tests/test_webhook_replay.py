@@ -35,7 +35,7 @@ def test_replay_delivers_the_stored_event_again(client, world, auth, receiver, s
     assert again.headers["X-OpesCare-Event-Id"] == event["id"]
     assert again.json == original.json  # same event, attempt 1 of a new delivery
     client.post(RETRY)
-    rows = client.get(DELIVERIES).json["data"][0]["deliveries"]
+    rows = client.get(DELIVERIES, query_string={"event_id": event["id"]}).json["data"][0]["deliveries"]
     assert [(d["replay"], d["status"]) for d in rows] == [(False, "delivered"), (True, "delivered")]
 
 

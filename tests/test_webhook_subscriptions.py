@@ -125,9 +125,9 @@ def test_deleting_another_clients_subscription_is_404_and_keeps_it(client, auth,
 def test_deleting_cancels_pending_deliveries(client, auth, subscribe, dispatcher):
     dispatcher.enabled = False  # keep the delivery pending: nothing is sent in this test
     sub = subscribe("http://127.0.0.1:9/never")
-    client.post("/sandbox/webhooks/trigger", json={"type": "patient.created"})
+    event = client.post("/sandbox/webhooks/trigger", json={"type": "patient.created"}).json
     client.delete(f"{SUBSCRIPTIONS}/{sub['subscription_id']}", headers=auth)
-    report = client.get("/sandbox/webhooks/deliveries").json["data"]
+    report = client.get("/sandbox/webhooks/deliveries", query_string={"event_id": event["id"]}).json["data"]
     assert [d["status"] for d in report[0]["deliveries"]] == ["cancelled"]
 
 

@@ -14,6 +14,7 @@ import hmac
 import ipaddress
 import json
 import logging
+import re
 import threading
 import time
 from contextlib import contextmanager
@@ -21,7 +22,7 @@ from functools import partial
 
 from flask import Flask, current_app, g, request
 
-from ..domain import clock, tokens
+from ..domain import clock, events, tokens
 from ..errors import AdminTokenRequired, LimitReached, RateLimitExceeded, SandboxError
 from ..runtime.bounds import TenantAdmission
 from ..runtime.egress import parse_networks
@@ -48,6 +49,8 @@ OPEN_CONTROLS = ("/sandbox/health",)  # no admin token needed: readiness checks
 GLOBAL_CONTROLS = ("/sandbox/admin/",)
 UNJOURNALED = ("/sandbox/requests", "/sandbox/health")  # reading the journal must not fill it; polling is noise
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+REQUEST_ID_HEADER = "X-Request-Id"
+CLIENT_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")  # anything else: the server's own id instead
 OPENEYES_BODIES = {401: "401 Unauthorized", 403: "403 Forbidden"}
 
 
@@ -64,6 +67,7 @@ def register_hooks(app: Flask) -> None:
         store.drop_listeners.append(lambda name: limiter.forget(lambda key: key[0] == name))
     app.after_request(add_rate_limit_headers)
     app.after_request(record_in_journal)
+    app.after_request(add_request_id)
     app.teardown_request(end_request)
 
 
@@ -143,7 +147,16 @@ def begin_request() -> None:
     sandbox().extras["admission"].admit(tenant())  # public profile: a new tenant needs room (429 tenant_limit)
     sandbox().store.hold(tenant())
     g.held = tenant()
+    assign_request_id()
     sandbox().extras["sweeper"].maybe_sweep()
+
+
+def assign_request_id() -> None:
+    """The client's X-Request-Id when well-formed, else the tenant's next `req_…`; events and audit entries carry it."""
+    g.journal_id = sandbox().extras["journals"](g.held).next_request_id()
+    sent = request.headers.get(REQUEST_ID_HEADER, "")
+    g.request_id = sent if CLIENT_REQUEST_ID.fullmatch(sent) else g.journal_id
+    g.request_id_token = events.request_id.set(g.request_id)
 
 
 def require_admin_token() -> None:
@@ -259,13 +272,14 @@ def record_in_journal(response):
         return response
     try:
         claims = g.get("claims") or {}
-        entry = sandbox().extras["journals"](g.held).record({
+        entry = sandbox().extras["journals"](g.held).record(entry_id=g.get("journal_id"), entry={
             "at": clock.isoformat(clock.now(world())),
             "method": request.method,
             "path": path,
             "query": query_excerpt(request.query_string.decode("utf-8", "replace")),
             "status": response.status_code,
             "client_id": claims.get("client_id"),
+            "request_id": g.get("request_id"),
             "duration_ms": round((time.perf_counter() - g.started) * 1000, 3),
             "request_body": _request_body(),
             **({"fault": g.fault} if "fault" in g else {}),  # an armed fault this request met (api/faults.py)
@@ -275,6 +289,15 @@ def record_in_journal(response):
         record_exchange(response, entry)  # what the integration report grades (GET /sandbox/report)
     except Exception:  # the journal is a debugging aid: never fail the request over it
         log.exception("could not journal %s %s", request.method, path)
+    return response
+
+
+def add_request_id(response):
+    """Every response names its request; a 204 also loses the Content-Type Flask gives it (no body to type)."""
+    request_id = g.get("request_id") or sandbox().extras["journals"].untenanted_request_id()
+    response.headers[REQUEST_ID_HEADER] = request_id
+    if response.status_code in (204, 304):
+        response.headers.pop("Content-Type", None)
     return response
 
 
@@ -291,6 +314,12 @@ def _request_body() -> str | None:
 
 
 def end_request(_exc=None) -> None:
+    token = g.pop("request_id_token", None)
+    if token is not None:
+        try:
+            events.request_id.reset(token)
+        except ValueError:  # set in another context (cannot happen under WSGI): leave it, the thread's next set wins
+            pass
     held = g.pop("held", None)
     if held is not None:
         sandbox().store.release(held)

@@ -22,7 +22,8 @@ from .security import bearer_claims, requires_token
 
 blp = Blueprint("Records", __name__, description="Medical records: read with consent, push encounters and lab results")
 
-IDEMPOTENCY_HEADER = {"in": "header", "name": "Idempotency-Key", "required": True, "schema": {"type": "string"},
+IDEMPOTENCY_HEADER = {"in": "header", "name": "Idempotency-Key", "required": True,
+                      "schema": {"type": "string", "minLength": 1, "maxLength": pushes.MAX_KEY_LENGTH, "pattern": r"\S"},
                       "description": "Same key and body: the stored response again (X-Idempotent-Replay: true)."}
 REPLAY_HEADER = {"X-Idempotent-Replay": {"description": "true when this is a stored response replayed",
                                          "schema": {"type": "string"}}}

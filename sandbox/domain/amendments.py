@@ -38,7 +38,8 @@ def amend_lab_result(world, raw_health_id: str, lab_result_id: str, changes: dic
             world["lab_amendments"].insert(doc)
         audit.record(world, "lab_result.amend", None, "amended", health_id=patient["health_id"],
                      lab_result_id=lab_result_id, version=version["version"])
-        facility_id = current.get("facility_id")
+        pushed = world["records"].first("record_id", lab_result_id)  # a pushed result keeps its facility there
+        facility_id = current.get("facility_id") or (pushed or {}).get("facility_id")
         record_event(world, "lab_result.amended", {
             "health_id": patient["health_id"], "lab_result_id": lab_result_id, "test_name": current.get("test_name"),
             "flagged": version["flag"] not in (None, "normal"), "facility_id": facility_id,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..storage.journal import redact
-from . import clock
+from . import clock, events
 
 
 def record(world, action: str, client_id: str | None, outcome: str, health_id: str | None = None,
@@ -21,6 +21,7 @@ def record(world, action: str, client_id: str | None, outcome: str, health_id: s
                 "external_reference": redact(external_reference),
                 "outcome": outcome,
                 "details": redact(details),
+                "request_id": events.request_id.get(),
             }
         )
 

@@ -55,10 +55,22 @@ def _expire(world, row: dict) -> dict:
         if not _is_due(world, row):
             return row
         row = world["consents"].update(row.doc_id, {"status": "expired"})
-        audit.record(world, "consent.expire", row["client_id"], "expired", health_id=row["health_id"],
-                     expires_at=row["expires_at"])
-        events.record_event(world, "consent.expired", _event_data(row), _facility_of(world, row["client_id"]))
+        with events.caused_by(None):  # the clock expired it, whichever request happened to notice
+            audit.record(world, "consent.expire", row["client_id"], "expired", health_id=row["health_id"],
+                         expires_at=row["expires_at"])
+            events.record_event(world, "consent.expired", _event_data(row), _facility_of(world, row["client_id"]))
         return row
+
+
+def expire_now(world, raw_health_id: str, client_id: str) -> dict:
+    """The trigger's `consent.expired`: an active grant's expires_at becomes now, and it expires as the clock would."""
+    health_id = patient_or_404(world, raw_health_id)["health_id"]
+    with world.transaction():
+        row = world["consents"].first("patient_client", (health_id, client_id))
+        if row is None or row["status"] != "granted":
+            raise ValidationFailed(f"{health_id} has no active consent for {client_id} to expire.")
+        world["consents"].update(row.doc_id, {"expires_at": clock.isoformat(clock.now(world))})
+        return body(health_id, current(world, health_id, client_id))
 
 
 def expire_due(world) -> list[dict]:
@@ -136,6 +148,34 @@ def revoke(world, raw_health_id: str, client_id: str | None = None) -> dict:
             events.record_event(world, "consent.revoked", _event_data(row), _facility_of(world, row["client_id"]))
             revoked.append({**body(health_id, row), "client_id": row["client_id"], "revoked_at": revoked_at})
     return {"health_id": health_id, "revoked": revoked}
+
+
+def _patient_answers(world, raw_health_id: str, client_id: str, status: str, consent_type: str | None) -> dict:
+    """The patient's side of the app: a consent request is shown (`pending`), or refused (`denied`)."""
+    health_id = patient_or_404(world, raw_health_id)["health_id"]
+    if world["clients"].first("client_id", client_id) is None:
+        raise ValidationFailed("Unknown client_id.", errors={"client_id": [f"No client {client_id!r} in this world."]})
+    changes = {"health_id": health_id, "client_id": client_id, "status": status,
+               "consent_type": consent_type or DEFAULT_TYPE, "granted_at": None, "expires_at": None,
+               "revoked_at": None, f"{status}_at": clock.isoformat(clock.now(world))}
+    with world.transaction():
+        row = world["consents"].first("patient_client", (health_id, client_id))
+        row = world["consents"].update(row.doc_id, changes) if row else world["consents"].insert(changes)
+        audit.record(world, f"consent.{'request' if status == 'pending' else 'deny'}", client_id, status,
+                     health_id=health_id, actor="patient_app")
+        events.record_event(world, "consent.requested" if status == "pending" else "consent.denied",
+                            _event_data(row), _facility_of(world, client_id))
+    return body(health_id, row)
+
+
+def request(world, raw_health_id: str, client_id: str, consent_type: str | None = None) -> dict:
+    """A facility asks the patient for consent: the row reads `pending` until the patient answers."""
+    return _patient_answers(world, raw_health_id, client_id, "pending", consent_type)
+
+
+def deny(world, raw_health_id: str, client_id: str, consent_type: str | None = None) -> dict:
+    """The patient refuses consent in the app: the row then reads `denied` (records stay 403)."""
+    return _patient_answers(world, raw_health_id, client_id, "denied", consent_type)
 
 
 def require_active(world, health_id: str, client_id: str, record_types: tuple[str, ...]) -> dict:

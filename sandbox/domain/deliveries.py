@@ -52,8 +52,8 @@ def envelope_bytes(event: dict, attempt: int) -> bytes:
     envelope = {
         "id": event["id"], "type": event["type"], "version": event.get("version", "1.0"),
         "created_at": event["created_at"], "data": event.get("data") or {},
-        "meta": {"facility_id": meta.get("facility_id"), "environment": "sandbox",
-                 "request_id": meta.get("request_id"), "delivery_attempt": attempt},
+        "meta": {"organization_id": meta.get("organization_id"), "facility_id": meta.get("facility_id"),
+                 "environment": "sandbox", "request_id": meta.get("request_id"), "delivery_attempt": attempt},
     }
     return json.dumps(envelope, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
@@ -168,7 +168,7 @@ def describe(doc: dict) -> dict:
 
 
 def report(world, event_id: str | None = None, status: str | None = None, event_type: str | None = None,
-           limit: int = 100) -> list[dict]:
+           limit: int = 100, request_id: str | None = None) -> list[dict]:
     """Events newest first, each with its deliveries and every attempt. A status filter keeps only matches."""
     if status:  # through the status index: only events that have such a delivery
         event_ids = dict.fromkeys(d["event_id"] for d in world["deliveries"].find("status", status))
@@ -179,7 +179,8 @@ def report(world, event_id: str | None = None, status: str | None = None, event_
         events = world["events"].find("type", event_type) if event_type else world["events"].all()
     found = []
     for event in sorted(events, key=lambda e: e.doc_id, reverse=True):
-        if (event_id and event["id"] != event_id) or (event_type and event["type"] != event_type):
+        if (event_id and event["id"] != event_id) or (event_type and event["type"] != event_type) or (
+                request_id and (event.get("meta") or {}).get("request_id") != request_id):
             continue
         rows = [describe(d) for d in world["deliveries"].find("event_id", event["id"])]
         found.append({**dict(event), "deliveries": [r for r in rows if not status or r["status"] == status]})

@@ -37,6 +37,10 @@ def amended(world, records: dict) -> dict:
 def amended_row(row: dict, versions: list[dict]) -> dict:
     """The result as records show it: the latest version's value and flag, and every earlier version, newest first."""
     latest = versions[-1]
-    return {**row, "value": latest["value"], "flag": latest["flag"], "version": latest["version"],
+    # value_text is the result as reported: an amended value is reported anew (text as the lab would write it)
+    text = row.get("value_text") if latest["value"] == versions[0]["value"] else (
+        None if latest["value"] is None else f"{latest['value']:g}")
+    shown = {**row, "value_text": text} if "value_text" in row else row
+    return {**shown, "value": latest["value"], "flag": latest["flag"], "version": latest["version"],
             "amended_at": latest["amended_at"], "amendment_note": latest["note"],
             "previous_versions": [dict(v) for v in reversed(versions[:-1])]}

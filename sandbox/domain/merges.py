@@ -47,8 +47,10 @@ def merge(world, survivor_raw: str, merged_raw: str, facility_id: str | None = N
         result = {"survivor_health_id": survivor_id, "merged_health_id": merged_id, "merged_at": now,
                   "records_moved": moved, "consents": consents}
         audit.record(world, "patient.merge", None, "merged", health_id=survivor_id, merged_health_id=merged_id)
-        record_event(world, "patient.updated", {"health_id": survivor_id, "change": "merge",
-                                                "merged_health_id": merged_id, "merged_at": now}, facility_id)
+        # The docs' payload names what changed, not how: a merge adds the old ID as an identifier of the survivor
+        # (the merged ID is in the audit trail and GET /sandbox/audit).
+        record_event(world, "patient.updated", {"health_id": survivor_id, "changed_fields": ["identifiers"]},
+                     facility_id)
     return result
 
 

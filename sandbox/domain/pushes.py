@@ -58,7 +58,7 @@ def push(world, kind: str, payload: dict, raw_body, key: str | None, claims: dic
         if patient is None:
             status, response = 202, _open_case(world, kind, payload, claims)
         else:
-            status, response = 200, _store(world, kind, patient["health_id"], payload, claims)
+            status, response = 200, store_record(world, kind, patient["health_id"], payload, claims)
         world["idempotency"].insert({"client_id": claims["client_id"], "endpoint": endpoint, "key": key,
                                      "fingerprint": digest, "status": status, "response": response,
                                      "created_at": clock.isoformat(clock.now(world))})
@@ -79,7 +79,8 @@ def _open_case(world, kind: str, payload: dict, claims: dict) -> dict:
                        "reconciliation. Resolve the patient with POST /patients/resolve and push again."}
 
 
-def _store(world, kind: str, health_id: str, payload: dict, claims: dict) -> dict:
+def store_record(world, kind: str, health_id: str, payload: dict, claims: dict) -> dict:
+    """Store (or update in place) one pushed record and fire its event; also how the lab controls release results."""
     _, external_field, prefix, created_event = KINDS[kind]
     now = clock.isoformat(clock.now(world))
     payload = {**payload, "occurred_at": payload.get("occurred_at") or now}
@@ -102,14 +103,32 @@ def _store(world, kind: str, health_id: str, payload: dict, claims: dict) -> dic
 
 
 def _event_data(kind: str, record_id: str, health_id: str, payload: dict) -> dict:
-    data = {"opescare_record_id": record_id, "health_id": health_id, "occurred_at": payload["occurred_at"],
-            "source_system": payload.get("source_system")}
+    """The facts the event payload is built from (event_catalogue picks the documented fields)."""
     if kind == "encounter":
-        return {**data, "external_encounter_id": payload["external_encounter_id"],
-                "encounter_type": payload.get("encounter_type"),
-                "diagnoses": [d["code"] for d in payload.get("diagnoses") or ()]}
-    return {**data, "external_lab_order_id": payload["external_lab_order_id"], "test_name": payload.get("test_name"),
-            "loinc_code": payload.get("loinc_code"), "flag": lab_flag(payload)}
+        return {"health_id": health_id, "encounter_id": record_id, "encounter_type": payload.get("encounter_type"),
+                "occurred_at": payload["occurred_at"]}
+    flag = lab_flag(payload)
+    flagged = payload.get("flagged") if payload.get("flagged") is not None else flag not in (None, "normal")
+    return {"health_id": health_id, "lab_result_id": record_id, "test_name": payload.get("test_name"),
+            "flagged": bool(flagged)}
+
+
+def lab_value(raw) -> tuple[float | int | None, str | None]:
+    """(value, value_text): a number when the result reads as one (`"12.1"` -> 12.1), else None; the text as sent."""
+    if raw is None:
+        return None, None
+    if isinstance(raw, bool):
+        return None, str(raw).lower()
+    if isinstance(raw, (int, float)):
+        return raw, format(raw, "g") if isinstance(raw, float) else str(raw)
+    text = str(raw)
+    try:
+        number = float(text.strip())
+    except ValueError:
+        return None, text
+    if number != number or number in (float("inf"), float("-inf")):  # "nan", "inf": text, not a value
+        return None, text
+    return (int(number) if number.is_integer() and "." not in text and "e" not in text.lower() else number), text
 
 
 def lab_flag(payload: dict) -> str | None:
@@ -124,18 +143,24 @@ def lab_flag(payload: dict) -> str | None:
 
 
 def pushed_records(world, health_id: str) -> dict[str, list]:
-    """Pushed encounters' diagnoses and pushed lab results of a patient, in the records wire shapes."""
-    out = {"diagnoses": [], "lab_results": []}
+    """Pushed encounters' diagnoses, pushed lab results and issued prescriptions of a patient, as records show them."""
+    out = {"diagnoses": [], "lab_results": [], "prescriptions": []}
     for doc in world["records"].find("health_id", health_id):
         payload, record_id = doc["payload"], doc["opescare_record_id"]
+        if doc["kind"] == "prescription":  # issued by the prescriber control (domain/happenings.py)
+            out["prescriptions"].append({"id": record_id, "status": payload["status"], "items": payload["items"],
+                                         "prescribed_at": payload["prescribed_at"], "facility_id": doc["facility_id"]})
+        if doc["kind"] not in KINDS:
+            continue  # appointments, documents, lab orders...: the other controls' records are not medical records
         if doc["kind"] == "encounter":
             for n, dx in enumerate(payload.get("diagnoses") or (), 1):
                 out["diagnoses"].append({"id": f"{record_id}_dx{n}", "code_system": dx.get("code_system") or "ICD-10",
                                          "code": dx["code"], "display_name": dx.get("display"), "status": "active",
                                          "recorded_at": payload["occurred_at"], "facility_id": doc["facility_id"]})
         else:
+            value, text = lab_value(payload.get("result_value"))
             out["lab_results"].append({"id": record_id, "test_name": payload.get("test_name"),
-                                       "loinc_code": payload.get("loinc_code"), "value": payload.get("result_value"),
+                                       "loinc_code": payload.get("loinc_code"), "value": value, "value_text": text,
                                        "unit": payload.get("unit"), "reference_range": payload.get("reference_range"),
                                        "flag": lab_flag(payload), "resulted_at": payload["occurred_at"]})
     return out

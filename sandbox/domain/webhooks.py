@@ -21,7 +21,7 @@ from ..errors import (
     ValidationFailed,
 )
 from . import clock, deliveries
-from .events import EVENT_TYPES, record_event
+from .event_catalogue import ALIASES, SUBSCRIBABLE
 
 SECRET_PREFIX = "whsec_"
 PUBLIC_FIELDS = ("subscription_id", "status", "callback_url", "subscribed_events", "description", "created_at")
@@ -40,7 +40,7 @@ def generated_secret(world, sequence: int) -> str:
 
 
 def unknown_event_types(types) -> list[str]:
-    return [t for t in types if t not in EVENT_TYPES]
+    return [t for t in types if t not in SUBSCRIBABLE]
 
 
 def public(doc: dict) -> dict:
@@ -52,7 +52,7 @@ def _check_event_types(types) -> None:
     unknown = unknown_event_types(types)
     if unknown:
         raise ValidationFailed(f"Unknown event types: {', '.join(unknown)}.", unknown_events=unknown,
-                               allowed_events=list(EVENT_TYPES))
+                               allowed_events=list(SUBSCRIBABLE))
 
 
 _HOST_LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
@@ -146,8 +146,10 @@ def delete_subscription(world, client_id: str, sub_id: str) -> None:
 
 def matching_subscriptions(world, event_type: str, client_id: str | None = None) -> list[dict]:
     """Active subscriptions of this world (optionally one client's) that want `event_type`."""
-    found = world["subscriptions"].find("event_type", event_type)
-    return [s for s in found if s["status"] == "active" and (client_id is None or s["client_id"] == client_id)]
+    names = [event_type, *(alias for alias, types in ALIASES.items() if event_type in types)]
+    found = {s["subscription_id"]: s for name in names for s in world["subscriptions"].find("event_type", name)}
+    return [s for s in sorted(found.values(), key=lambda s: s.doc_id)
+            if s["status"] == "active" and (client_id is None or s["client_id"] == client_id)]
 
 
 def schedule_deliveries(world, event: dict) -> list[dict]:
@@ -166,8 +168,3 @@ def replay_event(world, client_id: str, event_id: str) -> dict:
     return {"status": "replayed", "event_id": event["id"], "type": event["type"],
             "replayed_at": clock.isoformat(clock.now(world)), "deliveries": len(created)}
 
-
-def trigger_event(world, event_type: str, data: dict, facility_id: str | None = None) -> dict:
-    """The trigger control: record any known event now, exactly as a real state change would."""
-    _check_event_types([event_type])
-    return record_event(world, event_type, data, facility_id=facility_id)

@@ -24,6 +24,7 @@ class AuditEntrySchema(ma.Schema):
     external_reference = ma.fields.String(allow_none=True, metadata={"example": "HIS-PAT-00341"})
     outcome = ma.fields.String(required=True, metadata={"example": "created"})
     details = ma.fields.Dict(metadata={"description": "Outcome details, e.g. http_status, candidates"})
+    request_id = ma.fields.String(allow_none=True, metadata={"description": "X-Request-Id of the request that caused it."})
 
 
 class AuditListSchema(ma.Schema):

@@ -14,7 +14,9 @@ class RequestSchema(ma.Schema):
     @ma.pre_load
     def refuse_nul_characters(self, data, **_kwargs):
         """A NUL in any string is a 400: Python's ISO date parser silently stops at one ("...00:00\\u0000" passed)."""
-        found = [str(key) for key, value in (data.items() if hasattr(data, "items") else ()) if _has_nul(value)]
+        declared = {field.data_key or name for name, field in self.load_fields.items()}  # the rest is ignored anyway
+        found = [str(key) for key, value in (data.items() if hasattr(data, "items") else ())
+                 if key in declared and _has_nul(value)]
         if found:
             raise ma.ValidationError({key: ["NUL characters are not allowed."] for key in found})
         return data

@@ -75,6 +75,8 @@ class JournalQuerySchema(RequestSchema):
     status = ma.fields.Integer(validate=ma.validate.Range(min=100, max=599), metadata={"example": 409})
     client_id = ma.fields.String(validate=ma.validate.Length(min=1, max=128), metadata={"example": "demo_dev_sandbox"})
     limit = ma.fields.Integer(validate=ma.validate.Range(min=1, max=100_000), metadata={"example": 50})
+    request_id = ma.fields.String(validate=ma.validate.Length(min=1, max=128),
+                                  metadata={"description": "The request's X-Request-Id.", "example": "req_000042"})
 
 
 class JournalEntrySchema(ma.Schema):
@@ -85,6 +87,9 @@ class JournalEntrySchema(ma.Schema):
     query = ma.fields.String(required=True, metadata={"example": ""})
     status = ma.fields.Integer(required=True, metadata={"example": 200})
     client_id = ma.fields.String(allow_none=True, metadata={"description": "From the verified bearer token, if any."})
+    request_id = ma.fields.String(allow_none=True, metadata={
+        "description": "The response's X-Request-Id: the client's own when it sent one, else the same as id.",
+        "example": "req_000042"})
     duration_ms = ma.fields.Float(required=True, metadata={"example": 1.7})
     request_body = ma.fields.String(allow_none=True, metadata={"description": "Truncated to 2 KB; secrets redacted."})
     response_body = ma.fields.String(allow_none=True, metadata={"description": "Truncated to 2 KB; secrets redacted."})
@@ -108,6 +113,13 @@ class ClockRequestSchema(RequestSchema):
     now = ma.fields.String(validate=ma.validate.Length(min=1, max=64),
                            metadata={"description": "ISO-8601 instant (naive = UTC).", "example": "2027-01-01T00:00:00Z"})
     frozen = ma.fields.Boolean(metadata={"description": "Stop (true) or restart (false) the clock; absent keeps its mode."})
+
+    @ma.pre_load
+    def _json_boolean(self, data, **_kwargs):
+        """JSON true or false only, as the document says (marshmallow would also read 0, 1, "yes"...)."""
+        if isinstance(data, dict) and "frozen" in data and not isinstance(data["frozen"], bool):
+            raise ma.ValidationError("Must be true or false.", "frozen")
+        return data
 
     @ma.validates_schema
     def _exactly_one(self, data, **_kwargs):
@@ -145,7 +157,8 @@ class ClientRequestSchema(RequestSchema):
                                  metadata={"description": "Generated when absent.", "example": "ci_no_scopes"})
     client_secret = ma.fields.String(validate=ma.validate.Length(min=8, max=256),
                                      metadata={"description": "Generated when absent.", "example": "ci_secret_2026"})
-    scopes = ma.fields.List(ma.fields.String(), required=True, metadata={"example": ["pharmacy:stock:read"]})
+    scopes = ma.fields.List(ma.fields.String(metadata={"enum": list(KNOWN_SCOPES)}), required=True,
+                            metadata={"example": ["pharmacy:stock:read"]})
     facility_id = ma.fields.String(validate=ma.validate.Length(min=1, max=64),
                                    metadata={"description": "Default: the demo client's facility (Demo Central Hospital).",
                                              "example": "00000000-0000-0000-0000-100000000002"})

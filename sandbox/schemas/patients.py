@@ -14,6 +14,9 @@ ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 EARLIEST_BIRTH = date(1900, 1, 1)
 
 
+NOT_BLANK = r"^[^\x00]*[^\x00\s][^\x00]*$"  # not_blank (and no NUL), as an OpenAPI pattern
+
+
 def not_blank(value: str) -> None:
     if not value.strip():
         raise ma.ValidationError("Must not be blank.")
@@ -36,15 +39,18 @@ class IsoDate(ma.fields.String):
 
 
 def _name(example: str) -> ma.fields.String:
-    return ma.fields.String(validate=[ma.validate.Length(max=100), not_blank], metadata={"example": example})
+    return ma.fields.String(validate=[ma.validate.Length(max=100), not_blank],
+                            metadata={"example": example, "pattern": NOT_BLANK})
 
 
 class ResolveRequestSchema(RequestSchema):
     health_id = ma.fields.String(validate=[ma.validate.Length(max=64), not_blank],
-                                 metadata={"description": "Known Health ID (either/or)", "example": "CM-HID-7KQ9-MP42-X8D1"})
+                                 metadata={"description": "Known Health ID (either/or)", "example": "CM-HID-7KQ9-MP42-X8D1",
+                                           "pattern": NOT_BLANK})
     first_name = _name("Marie")
     last_name = _name("Fouda")
-    date_of_birth = IsoDate(metadata={"description": "YYYY-MM-DD, not in the future", "example": "1990-07-22"})
+    date_of_birth = IsoDate(metadata={"description": "YYYY-MM-DD, from 1900-01-01, not in the future",
+                                      "example": "1990-07-22", "format": "date", "pattern": r"^(19|20)[0-9]{2}-"})
     country_code = ma.fields.String(load_default="CM", validate=ma.validate.Regexp(
         r"^[A-Za-z]{2}$", error="Use a 2-letter ISO country code."), metadata={"example": "CM"})
     sex = ma.fields.String(validate=ma.validate.OneOf(SEXES), metadata={"example": "female"})
@@ -102,7 +108,7 @@ class VerifyResponseSchema(ma.Schema):
 
 class SearchQuerySchema(RequestSchema):
     health_id = ma.fields.String(required=True, validate=[ma.validate.Length(max=64), not_blank],
-                                 metadata={"example": "OPC-2024-XK7T9"})
+                                 metadata={"example": "OPC-2024-XK7T9", "pattern": NOT_BLANK})
 
 
 class PatientProfileSchema(AliasFieldsSchema):

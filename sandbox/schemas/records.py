@@ -40,7 +40,8 @@ class StringOrNumber(ma.fields.Field):
 
 class RecordsQuerySchema(RequestSchema):
     type = ma.fields.String(load_default=DEFAULT_TYPE, validate=ma.validate.OneOf(list(TYPES)),
-                            metadata={"description": "Which records; lab_results and all also need lab:results:read."})
+                            metadata={"description": "Which records. lab_results also needs lab:results:read; all includes "
+                                                   "lab results only for tokens that hold it."})
 
 
 class DiagnosisSchema(ma.Schema):
@@ -65,7 +66,10 @@ class PrescriptionItemSchema(ma.Schema):
 
 class PrescriptionSchema(ma.Schema):
     id = ma.fields.String(required=True)
-    status = ma.fields.String(required=True, metadata={"enum": ["active", "completed"]})
+    status = ma.fields.String(required=True, metadata={
+        "enum": ["active", "completed", "dispensed", "cancelled"],
+        "description": "Seeded history: active or completed; issued by the sandbox controls: active, then "
+                       "dispensed or cancelled."})
     prescribed_at = ma.fields.String(required=True, metadata={"format": "date-time"})
     facility_id = ma.fields.String(allow_none=True)
     items = ma.fields.List(ma.fields.Nested(PrescriptionItemSchema), required=True)
@@ -83,7 +87,10 @@ class LabResultSchema(ma.Schema):
     id = ma.fields.String(required=True)
     test_name = ma.fields.String(allow_none=True, metadata={"example": "Hemoglobin A1c/Hemoglobin.total in Blood"})
     loinc_code = ma.fields.String(allow_none=True, metadata={"example": "4548-4"})
-    value = StringOrNumber(allow_none=True, metadata={"example": 7.8})
+    value = ma.fields.Float(allow_none=True, metadata={
+        "example": 7.8, "description": "The result as a number; null when it is not one (see value_text)."})
+    value_text = ma.fields.String(allow_none=True, metadata={
+        "example": "7.8", "description": "The result as reported: `12.1`, `positive`, `<0.5`."})
     unit = ma.fields.String(allow_none=True, metadata={"example": "%"})
     reference_range = ma.fields.String(allow_none=True, metadata={"example": "4.0-5.6"})
     flag = ma.fields.String(allow_none=True, metadata={
@@ -118,11 +125,19 @@ class RecordSetSchema(ma.Schema):
     vitals = ma.fields.List(ma.fields.Nested(VitalsSchema))
 
 
+class OmittedSectionSchema(ma.Schema):
+    section = ma.fields.String(required=True, metadata={"example": "lab_results"})
+    reason = ma.fields.String(required=True, metadata={"example": "missing_scope"})
+    required_scopes = ma.fields.List(ma.fields.String(), required=True, metadata={"example": ["lab:results:read"]})
+
+
 class RecordsResponseSchema(AliasFieldsSchema):
     health_id = ma.fields.String(required=True, metadata={"example": "OPC-2024-DEMO1"})
     type = ma.fields.String(required=True, metadata={"example": "all"})
     records = ma.fields.Nested(RecordSetSchema, required=True,
                                metadata={"description": "Only the requested key, unless type=all."})
+    omitted = ma.fields.List(ma.fields.Nested(OmittedSectionSchema), metadata={
+        "description": "Sections of type=all left out, and why (lab results without lab:results:read)."})
 
 
 class DiagnosisPushSchema(RequestSchema):

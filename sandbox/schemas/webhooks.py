@@ -4,23 +4,31 @@ from __future__ import annotations
 
 import marshmallow as ma
 
+from ..domain.clinical import LAB_TESTS
+from ..domain.consent import CONSENT_TYPES
 from ..domain.deliveries import STATUSES
+from ..domain.event_catalogue import EVENT_TYPES, SUBSCRIBABLE
 from .common import RequestSchema
+from .patients import NOT_BLANK, IsoDate, not_blank
 
 # The playground's field names -> the docs' names (both are accepted).
 ALIASES = {"endpoint_url": "callback_url", "events": "subscribed_events"}
 EXAMPLE_URL = "http://127.0.0.1:9000/webhooks/opescare"
+# What marshmallow's URL check accepts, written for OpenAPI clients (host labels, optional port and path).
+_LABEL = "[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+URL_PATTERN = rf"^https?://{_LABEL}(\.{_LABEL})*(:[1-9][0-9]{{0,3}})?(/[A-Za-z0-9._~/-]*)?$"
 
 
 class SubscriptionRequestSchema(RequestSchema):
     callback_url = ma.fields.Url(required=True, schemes={"http", "https"}, require_tld=False,
                                  validate=ma.validate.Length(max=2048),
                                  metadata={"description": "http(s) URL; `endpoint_url` is accepted too.",
-                                           "example": EXAMPLE_URL})
+                                           "example": EXAMPLE_URL, "format": "uri", "pattern": URL_PATTERN})
     subscribed_events = ma.fields.List(
-        ma.fields.String(validate=ma.validate.Length(min=1, max=64)), required=True,
+        ma.fields.String(metadata={"enum": list(SUBSCRIBABLE)}), required=True,
         validate=ma.validate.Length(min=1, max=50),
-        metadata={"description": "Event types; `events` is accepted too.", "example": ["patient.created"]})
+        metadata={"description": "Event types (the catalogue, the sandbox's own, or an older alias); `events` is "
+                                 "accepted too. Unknown types: 422.", "example": ["patient.created"]})
     description = ma.fields.String(load_default=None, allow_none=True, validate=ma.validate.Length(max=500),
                                    metadata={"example": "HIS integration"})
     secret = ma.fields.String(
@@ -79,11 +87,48 @@ class EventSchema(ma.Schema):
     meta = ma.fields.Dict(required=True)
 
 
+_PICK_ID = ma.validate.Length(min=1, max=64)
+
+
+class PicksSchema(RequestSchema):
+    """Which records a world control or the trigger acts on; every field optional (absent: a documented default)."""
+
+    health_id = ma.fields.String(validate=_PICK_ID, metadata={"example": "CM-HID-7KQ9-MP42-X8D1",
+                                                              "description": "Default CM-HID-7KQ9-MP42-X8D1."})
+    client_id = ma.fields.String(validate=_PICK_ID, metadata={"description": "Default demo_dev_sandbox."})
+    facility_id = ma.fields.String(validate=_PICK_ID, metadata={"description": "Default the client's facility."})
+    first_name = ma.fields.String(validate=[_PICK_ID, not_blank], metadata={"pattern": NOT_BLANK})
+    last_name = ma.fields.String(validate=[_PICK_ID, not_blank], metadata={"pattern": NOT_BLANK})
+    date_of_birth = IsoDate(metadata={"format": "date", "pattern": r"^(19|20)[0-9]{2}-[0-9]{2}-[0-9]{2}$"})
+    phone_number = ma.fields.String(validate=ma.validate.Length(min=1, max=32))
+    consent_type = ma.fields.String(validate=ma.validate.OneOf(list(CONSENT_TYPES)))
+    encounter_type = ma.fields.String(validate=_PICK_ID)
+    loinc_code = ma.fields.String(validate=ma.validate.OneOf(sorted(LAB_TESTS)), metadata={"example": "718-7"})
+    result_value = ma.fields.Float(allow_nan=False, validate=ma.validate.Range(min=-1e9, max=1e9))
+    document_type = ma.fields.String(validate=_PICK_ID, metadata={"example": "medical_certificate"})
+    reason = ma.fields.String(validate=_PICK_ID)
+    amount = ma.fields.Integer(strict=True, validate=ma.validate.Range(min=1, max=10**9))
+    method = ma.fields.String(validate=ma.validate.OneOf(["cash", "mtn_momo", "orange_money", "card", "insurance"]))
+    error_code = ma.fields.String(validate=_PICK_ID)
+    item_id = ma.fields.String(validate=_PICK_ID)
+    encounter_id = ma.fields.String(validate=_PICK_ID)
+    lab_order_id = ma.fields.String(validate=_PICK_ID)
+    lab_result_id = ma.fields.String(validate=_PICK_ID)
+    prescription_id = ma.fields.String(validate=_PICK_ID)
+    appointment_id = ma.fields.String(validate=_PICK_ID)
+    document_id = ma.fields.String(validate=_PICK_ID)
+
+
 class TriggerRequestSchema(RequestSchema):
     type = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=64),
-                            metadata={"example": "patient.created"})
-    data = ma.fields.Dict(load_default=dict, metadata={"example": {"health_id": "CM-HID-7KQ9-MP42-X8D1"}})
-    facility_id = ma.fields.String(load_default=None, allow_none=True, validate=ma.validate.Length(max=64))
+                            metadata={"enum": list(SUBSCRIBABLE), "example": "lab_result.released",
+                                      "description": "Any subscribable type (an older name fires what it stands "
+                                                     "for); unknown: 422."})
+    data = ma.fields.Nested(PicksSchema, load_default=dict, metadata={
+        "description": "Only which records are involved; the payload is always built from the world.",
+        "example": {"health_id": "CM-HID-7KQ9-MP42-X8D1"}})
+    facility_id = ma.fields.String(load_default=None, allow_none=True, validate=_PICK_ID,
+                                   metadata={"description": "Same as data.facility_id."})
 
 
 class AttemptSchema(ma.Schema):
@@ -122,7 +167,9 @@ class EventDeliveriesSchema(EventSchema):
 class DeliveriesQuerySchema(RequestSchema):
     event_id = ma.fields.String(validate=ma.validate.Length(max=64))
     status = ma.fields.String(validate=ma.validate.OneOf(STATUSES))
-    type = ma.fields.String(validate=ma.validate.Length(max=64))
+    type = ma.fields.String(validate=ma.validate.OneOf(EVENT_TYPES))
+    request_id = ma.fields.String(validate=ma.validate.Length(min=1, max=128),
+                                  metadata={"description": "Only events caused by the request with this X-Request-Id."})
     limit = ma.fields.Integer(load_default=100, validate=ma.validate.Range(min=1, max=1000))
 
 

@@ -47,9 +47,15 @@ class RequestJournal:
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
 
-    def record(self, entry: dict) -> dict:
+    def next_request_id(self) -> str:
+        """The server's own id of this tenant's next request (`req_000042`): a per-tenant sequence, no randomness."""
         with self._lock:
-            entry = {"id": f"req_{next(self._ids):06d}", **entry}
+            return f"req_{next(self._ids):06d}"
+
+    def record(self, entry: dict, entry_id: str | None = None) -> dict:
+        """Append an entry under `entry_id` (the id `next_request_id` gave its request), else a new one."""
+        with self._lock:
+            entry = {"id": entry_id or f"req_{next(self._ids):06d}", **entry}
             if self.max_bytes:
                 if len(self.entries) == self.entries.maxlen:
                     self.bytes -= _weight(self.entries[0])
@@ -60,7 +66,7 @@ class RequestJournal:
         return entry
 
     def query(self, method: str | None = None, path: str | None = None, status: int | None = None,
-              client_id: str | None = None, limit: int | None = None) -> list[dict]:
+              client_id: str | None = None, limit: int | None = None, request_id: str | None = None) -> list[dict]:
         """Entries newest first, keeping those that match every filter given (`path` is a prefix)."""
         with self._lock:
             snapshot = list(self.entries)
@@ -68,7 +74,8 @@ class RequestJournal:
         for entry in reversed(snapshot):
             if ((method and entry["method"] != method.upper()) or (path and not entry["path"].startswith(path))
                     or (status is not None and entry["status"] != status)
-                    or (client_id and entry["client_id"] != client_id)):
+                    or (client_id and entry["client_id"] != client_id)
+                    or (request_id and entry.get("request_id") != request_id)):
                 continue
             found.append(entry)
             if limit is not None and len(found) >= limit:
@@ -91,6 +98,11 @@ class Journals:
         self.size, self.max_bytes = size, max_bytes
         self._journals: dict[str, RequestJournal] = {}
         self._lock = threading.Lock()
+        self._untenanted = itertools.count(1)
+
+    def untenanted_request_id(self) -> str:
+        """For a request refused before it had a tenant (a malformed X-Sandbox-Tenant): `req_t000001`."""
+        return f"req_t{next(self._untenanted):06d}"
 
     def __call__(self, tenant: str) -> RequestJournal:
         journal = self._journals.get(tenant)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask.views import MethodView
 
-from ...domain import deliveries, webhooks
+from ...domain import deliveries, triggers
 from ...schemas.common import ErrorSchema
 from ...schemas.webhooks import (
     DeliveriesQuerySchema,
@@ -24,21 +24,24 @@ class Deliveries(MethodView):
     @blp.alt_response(400, schema=ErrorSchema, description="Bad filter")
     @admin_only
     def get(self, query):
-        """Every event, newest first, with each delivery and every attempt (filters: event_id, status, type)."""
+        """Every event, newest first, with each delivery and every attempt (filters: event_id, status, type, request_id)."""
         return {"data": deliveries.report(world(), query.get("event_id"), query.get("status"), query.get("type"),
-                                          query["limit"])}
+                                          query["limit"], query.get("request_id"))}
 
 
 @blp.route("/webhooks/trigger")
 class Trigger(MethodView):
     @blp.arguments(TriggerRequestSchema)
     @blp.response(201, EventSchema)
-    @blp.alt_response(400, schema=ErrorSchema, description="Missing type or data not an object")
-    @blp.alt_response(422, schema=ErrorSchema, description="validation_failed: unknown event type")
+    @blp.alt_response(400, schema=ErrorSchema, description="Missing or unknown type, or a malformed pick")
+    @blp.alt_response(404, schema=ErrorSchema, description="A picked patient, facility or record does not exist")
+    @blp.alt_response(422, schema=ErrorSchema, description="validation_failed: the picked records cannot produce "
+                      "this event (e.g. no active consent to revoke, no scheduled appointment to check in)")
     @admin_only
     def post(self, body):
-        """Fire an event now, as production would; matching subscriptions get it in the background."""
-        return webhooks.trigger_event(world(), body["type"], body["data"], body["facility_id"])
+        """Make the event's real cause happen now (the world changes), and fire it; `data` only picks the records."""
+        picks = {**body["data"], **({"facility_id": body["facility_id"]} if body["facility_id"] else {})}
+        return triggers.fire(world(), body["type"], picks)
 
 
 @blp.route("/webhooks/retry-pending")
