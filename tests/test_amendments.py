@@ -69,7 +69,7 @@ def test_a_pushed_lab_result_can_be_amended_too(client, auth):
 
 @pytest.mark.parametrize("lab_id,body,status,error", [
     ("lab_nope", {"value": 1}, 404, "lab_result_not_found"),
-    (None, {"note": "no change"}, 400, "invalid_request"),
+    (None, {"note": "no change"}, 422, "validation_failed"),  # a note alone amends nothing
     (None, {"flag": "purple"}, 400, "invalid_request"),
     (None, {"value": {"a": 1}}, 400, "invalid_request"),
 ])

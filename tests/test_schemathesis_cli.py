@@ -33,7 +33,10 @@ def test_schemathesis_cli_with_every_check_is_clean(tmp_path):
         run = subprocess.run(
             [str(ST), "--config-file", str(ROOT / "tests" / "schemathesis.toml"), "run", str(ROOT / "openapi.yaml"),
              "--url", server.url, "--checks", "all", "--max-examples", str(MAX_EXAMPLES), "--seed", "20",
-             "--workers", "1", "--no-shrink", "--warnings", "off"],
+             "--workers", "1", "--no-shrink", "--warnings", "off",
+             # Arming faults makes the server answer 429/503 or drop on purpose: generated faults would turn later
+             # cases into "server errors". tests/test_faults.py and tests/test_certification.py cover them.
+             "--exclude-path", "/sandbox/faults", "--exclude-path", "/sandbox/certification"],
             cwd=tmp_path, env=env, capture_output=True, text=True, timeout=MAX_SECONDS)
     output = run.stdout + run.stderr
     cases = re.search(r"(\d+) generated", output)

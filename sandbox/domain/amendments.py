@@ -7,7 +7,7 @@ what the records endpoint reads. Pushed results are amended the same way, so bot
 
 from __future__ import annotations
 
-from ..errors import LabResultNotFound
+from ..errors import LabResultNotFound, ValidationFailed
 from . import audit, clock, records
 from .events import record_event
 from .history import amended_row
@@ -18,6 +18,8 @@ AMENDABLE = ("value", "flag")
 
 def amend_lab_result(world, raw_health_id: str, lab_result_id: str, changes: dict) -> dict:
     """Version n+1 of the result (value, flag, note); fires `lab_result.amended`. The amended result as read."""
+    if not any(k in changes for k in AMENDABLE):
+        raise ValidationFailed("An amendment changes the value, the flag or both (a note alone amends nothing).")
     with world.transaction():
         patient = patient_or_404(world, raw_health_id)
         current = next((row for row in records.patient_records(world, patient, ("lab_results",))["lab_results"]

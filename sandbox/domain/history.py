@@ -37,10 +37,22 @@ def amended(world, records: dict) -> dict:
 def amended_row(row: dict, versions: list[dict]) -> dict:
     """The result as records show it: the latest version's value and flag, and every earlier version, newest first."""
     latest = versions[-1]
-    # value_text is the result as reported: an amended value is reported anew (text as the lab would write it)
-    text = row.get("value_text") if latest["value"] == versions[0]["value"] else (
-        None if latest["value"] is None else f"{latest['value']:g}")
+    value, text = reported(latest["value"])
+    if latest["value"] == versions[0]["value"]:  # not amended: as the lab first reported it
+        text = row.get("value_text", text)
     shown = {**row, "value_text": text} if "value_text" in row else row
-    return {**shown, "value": latest["value"], "flag": latest["flag"], "version": latest["version"],
+    return {**shown, "value": value, "flag": latest["flag"], "version": latest["version"],
             "amended_at": latest["amended_at"], "amendment_note": latest["note"],
             "previous_versions": [dict(v) for v in reversed(versions[:-1])]}
+
+
+def reported(value) -> tuple[float | int | None, str | None]:
+    """One type per field: (`value`, a number or None; `value_text`, the result as the lab reported it)."""
+    if value is None or value == "":
+        return None, None
+    if isinstance(value, str):
+        try:
+            return float(value), value
+        except ValueError:
+            return None, value  # "positive", "<0.5": text only
+    return value, f"{value:g}"

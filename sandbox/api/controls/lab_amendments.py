@@ -16,7 +16,8 @@ from .blueprint import admin_only, blp
 class AmendLabResult(MethodView):
     @blp.arguments(AmendLabResultSchema)
     @blp.response(200, LabResultSchema)
-    @blp.alt_response(400, schema=ErrorSchema, description="Neither value nor flag, or a bad value")
+    @blp.alt_response(400, schema=ErrorSchema, description="A bad value or flag")
+    @blp.alt_response(422, schema=ErrorSchema, description="validation_failed: neither value nor flag to amend")
     @blp.alt_response(404, schema=ErrorSchema, description="patient_not_found or lab_result_not_found")
     @admin_only
     def post(self, body, health_id, lab_result_id):
