@@ -4,6 +4,7 @@
 # Import order is route order in the OpenAPI document: health and reset first, as they always were.
 from . import health, audit, clients, clock, requests, scenarios, snapshots, webhooks, report  # noqa: F401 (routes register)
 from . import faults, patients_merge, webhook_faults, lab_amendments, certification  # noqa: F401 (faults a real integration meets)
+from . import inbox  # noqa: F401 (the playground's webhook receiver)
 
 # isort: on
 from .blueprint import blp
