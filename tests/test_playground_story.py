@@ -77,11 +77,6 @@ def open_reference(page, live_url):
     page.locator("#auth-state", has_text="uthorized").wait_for(timeout=WAIT_MS)
 
 
-def set_body(block, edit) -> None:
-    area = block.locator("textarea.body-param__text").first
-    area.fill(json.dumps(edit(json.loads(area.input_value()))))
-
-
 def test_a_fresh_visitor_walks_the_story_to_a_signed_event_in_the_inbox(page, live_url):
     page.goto(f"{live_url}/dashboard")
     tenant = page.locator("#tenant").input_value()
@@ -95,22 +90,23 @@ def test_a_fresh_visitor_walks_the_story_to_a_signed_event_in_the_inbox(page, li
     assert status == "201" and '"display_name": "Marie F."' in body, body
     health_id = json.loads(body)["health_id"]
 
+    # The examples chain: no field is typed but the push's Idempotency-Key (a header with no example).
     grant = open_operation(page, "post", "/api/v1/connect/patient/{health_id}/consent/grant")
-    grant.locator("tr[data-param-name='health_id'] input").fill(health_id)
-    set_body(grant, lambda b: {k: v for k, v in b.items() if k != "expires_at"})
-    status, body = execute(grant)
+    assert grant.locator("tr[data-param-name='health_id'] input").input_value() == health_id
+    status, body = execute(grant)  # the example's expires_at is 30 days after the sandbox's now: never stale
     assert status in ("200", "201") and '"consent_status": "granted"' in body, body
 
-    records = open_operation(page, "get", "/api/v1/connect/patient/{health_id}/records")
-    records.locator("tr[data-param-name='health_id'] input").fill(health_id)
-    status, body = execute(records)
-    assert status == "200", body
+    status, body = execute(open_operation(page, "get", "/api/v1/connect/patient/{health_id}/records"))
+    assert status == "200" and health_id in body, body
 
     push = open_operation(page, "post", "/api/v1/connect/records/encounters")
     push.locator("tr[data-param-name='Idempotency-Key'] input").fill("story-encounter-1")
-    set_body(push, lambda b: {**b, "health_id": health_id})
+    assert json.loads(push.locator("textarea.body-param__text").first.input_value())["health_id"] == health_id
     status, body = execute(push)
     assert status == "200" and '"status": "accepted"' in body, body
+    subscribe = open_operation(page, "post", "/api/v1/connect/webhooks/subscriptions")
+    example = json.loads(subscribe.locator("textarea.body-param__text").first.input_value())
+    assert "/sandbox/inbox/ibx_" in example["callback_url"] and "secret" not in example  # no invented secret
     snippets = push.locator(".request-snippets")
     assert snippets.locator("text=Python (requests)").count() and snippets.locator("text=JavaScript (fetch)").count()
     shoot(page.locator("#swagger-ui"), "reference")
@@ -130,25 +126,34 @@ def test_a_fresh_visitor_walks_the_story_to_a_signed_event_in_the_inbox(page, li
         shoot(page.locator(f"#{panel}"), f"dashboard-{panel}")
 
 
+def execute_fresh(block):
+    """Execute again: clear the previous response first, so its status is never read as the new one."""
+    clear = block.locator("button.btn-clear")
+    if clear.count():
+        clear.first.click()
+        block.locator(".live-responses-table").wait_for(state="detached", timeout=WAIT_MS)
+    return execute(block)
+
+
 def test_openeyes_without_credentials_answers_401_on_the_page_and_with_them_200(page, live_url):
     open_reference(page, live_url)
     search = open_operation(page, "get", "/api/v1/patient/search")
     search.locator("tr[data-param-name='term'] input").fill("Fouda")
-    status, _ = execute(search)
+    status, _ = execute_fresh(search)
     assert status == "200"  # pre-filled api_user / password
     page.locator("button.btn.authorize").first.click()
     dialog = page.locator(".modal-ux")
     basic = dialog.locator(".auth-container", has_text="openEyesBasic")
     basic.locator("button", has_text="Logout").click()
     dialog.locator("button.btn-done").first.click()
-    status, body = execute(search)  # no hang: the 401 is the page's, never the browser's login dialog
+    status, body = execute_fresh(search)  # no hang: the 401 is the page's, never the browser's login dialog
     assert status == "401", body
     page.locator("button.btn.authorize").first.click()
     basic.locator("input").nth(0).fill("api_user")
     basic.locator("input[type=password]").fill("password")
     basic.locator("button", has_text="Authorize").click()
     dialog.locator("button.btn-done").first.click()
-    status, body = execute(search)
+    status, body = execute_fresh(search)
     assert status == "200", body
 
 

@@ -7,6 +7,7 @@ from flask.views import MethodView
 from ..domain import inbox, webhooks
 from ..schemas.common import ErrorSchema
 from ..schemas.webhooks import (
+    EXAMPLE_URL,
     CreatedSubscriptionSchema,
     ReplaySchema,
     SubscriptionListSchema,
@@ -26,7 +27,10 @@ def dispatcher():
 
 @blp.route("/subscriptions")
 class Subscriptions(MethodView):
-    @blp.arguments(SubscriptionRequestSchema)
+    # An example without `secret`: Swagger UI otherwise invents a random one on every load and subscribes with it.
+    @blp.arguments(SubscriptionRequestSchema, example={
+        "callback_url": EXAMPLE_URL, "subscribed_events": ["consent.granted", "encounter.created"],
+        "description": "HIS integration"})
     @blp.response(201, CreatedSubscriptionSchema)
     @blp.alt_response(400, schema=ErrorSchema, description="Missing field, bad URL or bad secret; "
                       "callback_url_invalid (credentials, port, host), callback_url_forbidden (public profile)")
