@@ -108,7 +108,11 @@ def test_a_fresh_visitor_walks_the_story_to_a_signed_event_in_the_inbox(page, li
     example = json.loads(subscribe.locator("textarea.body-param__text").first.input_value())
     assert "/sandbox/inbox/ibx_" in example["callback_url"] and "secret" not in example  # no invented secret
     snippets = push.locator(".request-snippets")
-    assert snippets.locator("text=Python (requests)").count() and snippets.locator("text=JavaScript (fetch)").count()
+    assert tenant in snippets.inner_text()  # the request as executed: the tenant and token the page added
+    snippets.locator("text=Python (requests)").click()
+    assert "requests.request(" in snippets.inner_text() and '"story-encounter-1"' in snippets.inner_text()
+    snippets.locator("text=JavaScript (fetch)").click()
+    assert "await fetch(" in snippets.inner_text() and health_id in snippets.inner_text()
     shoot(page.locator("#swagger-ui"), "reference")
 
     page.goto(f"{live_url}/dashboard")
