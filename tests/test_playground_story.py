@@ -170,6 +170,20 @@ def test_a_clock_jump_asks_first_and_the_page_keeps_working(page, live_url):
     assert page.locator("#control-output").is_visible()  # the output is on screen, wherever the page is scrolled
     status, body = execute(open_operation(page, "get", "/api/v1/connect/patients/verify/{health_id}"))
     assert status == "200", body  # the token issued before the jump has expired; the page's new one works
+    before = page.locator("#tenant").input_value()
+    page.locator("#new-world").click()
+    page.locator("#auth-state", has_text="Re-authorized after tenant").wait_for(timeout=WAIT_MS)
+    assert page.locator("#tenant").input_value() != before
+
+
+def test_dark_mode_follows_the_system_setting(context, live_url):
+    dark = context.new_page()
+    dark.emulate_media(color_scheme="dark")
+    dark.goto(f"{live_url}/dashboard")
+    background = dark.evaluate("getComputedStyle(document.body).backgroundColor")
+    assert background == "rgb(21, 24, 27)", background
+    shoot(dark.locator("body"), "dashboard-dark")
+    dark.close()
 
 
 @pytest.mark.parametrize("path", ["/", "/docs", "/dashboard"])
