@@ -116,3 +116,27 @@ def test_the_public_profile_delivers_to_an_inbox_though_it_refuses_loopback_rece
             assert time.monotonic() < deadline, "no delivery reached the inbox"
             time.sleep(0.1)
         assert got[0]["signature_valid"] is True
+
+
+def test_an_inbox_and_its_entries_survive_a_restart(tmp_path):
+    from opescare_sandbox import create_app
+
+    def app():
+        return create_app({"DATA_DIR": str(tmp_path), "RATE_LIMIT_ENABLED": False, "WEBHOOK_INTERVAL": 3600})
+
+    first = app()
+    client = first.test_client()
+    token = client.post("/api/v1/connect/auth/token", json={
+        "grant_type": "client_credentials", "client_id": "demo_dev_sandbox",
+        "client_secret": "demo_secret_sandbox_2026"}).json["access_token"]
+    box = new_inbox(client)
+    assert client.post("/api/v1/connect/webhooks/subscriptions", headers={"Authorization": f"Bearer {token}"},
+                       json={"callback_url": box["url"], "subscribed_events": ["patient.created"]}).status_code == 201
+    deliver(client)
+    first.extensions["opescare_sandbox"].extras["webhooks"].close()
+    second = app()
+    try:
+        (entry,) = entries(second.test_client(), box["inbox_id"])
+        assert entry["signature_valid"] is True
+    finally:
+        second.extensions["opescare_sandbox"].extras["webhooks"].close()

@@ -42,8 +42,7 @@ def create_inbox(world, base_url: str) -> dict:
         digest = hashlib.sha256(f"{world.meta.get('seed')}:{world.name}:inbox:{sequence}".encode()).hexdigest()
         inbox_id = f"ibx_{digest[:32]}"
         url = f"{base_url.rstrip('/')}{INBOX_PATH}{inbox_id}"
-        world["inboxes"].insert({"inbox_id": inbox_id, "url": url, "created_at": clock.isoformat(clock.now(world)),
-                                 "entries": []})
+        world["inboxes"].insert({"inbox_id": inbox_id, "url": url, "created_at": clock.isoformat(clock.now(world))})
     return {"inbox_id": inbox_id, "url": url}
 
 
@@ -62,8 +61,9 @@ def get_inbox(world, inbox_id: str) -> dict:
     doc = world["inboxes"].first("inbox_id", inbox_id)
     if doc is None:
         raise InboxNotFound(inbox_id=inbox_id)
+    entries = sorted(world["inbox_entries"].find("inbox_id", inbox_id), key=lambda e: e.doc_id, reverse=True)
     return {"inbox_id": doc["inbox_id"], "url": doc["url"], "created_at": doc["created_at"],
-            "entries": list(reversed(doc["entries"]))}
+            "entries": [{k: v for k, v in e.items() if k != "inbox_id"} for e in entries]}
 
 
 def signature_valid(header: str, body: bytes, secrets: tuple[str, ...], now: int) -> bool:
@@ -90,8 +90,12 @@ def receive(world, inbox_id: str, delivery_doc_id: int, headers: dict, body: byt
             parsed = json.loads(body)
         except ValueError:
             parsed = body.decode("utf-8", "replace")
-        entry = {"received_at": clock.isoformat(clock.now(world)), "delivery_id": delivery.get("delivery_id"),
+        entry = {"inbox_id": inbox_id, "received_at": clock.isoformat(clock.now(world)),
+                 "delivery_id": delivery.get("delivery_id"),
                  "subscription_id": delivery.get("subscription_id"), "headers": dict(headers), "body": parsed,
                  "signature_valid": signature_valid(headers.get("X-OpesCare-Signature", ""), body, secrets, now)}
-        world["inboxes"].update(doc.doc_id, {"entries": [*doc["entries"], entry][-MAX_ENTRIES:]})
+        world["inbox_entries"].insert(entry)  # one row per entry: a delivery appends one row to the write journal
+        kept = sorted(world["inbox_entries"].find("inbox_id", inbox_id), key=lambda e: e.doc_id)
+        for old in kept[:-MAX_ENTRIES]:
+            world["inbox_entries"].remove(old.doc_id)
     return 200

@@ -42,4 +42,5 @@ TABLES: dict[str, dict] = {
     },
     "openeyes_users": {"username": field("username")},
     "inboxes": {"inbox_id": field("inbox_id")},
+    "inbox_entries": {"inbox_id": field("inbox_id")},
 }
