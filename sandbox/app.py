@@ -12,6 +12,7 @@ from flask_smorest import Api
 from .api import BLUEPRINTS, pages
 from .api.context import Sandbox, check_tenant
 from .api.errors import from_http_exception, register_error_handlers, render
+from .api.examples import ExamplesPlugin
 from .api.faults import DropConnections
 from .api.hooks import begin_request, register_hooks, require_admin_token, simulate, trust_forwarded_for
 from .api.jsonbody import SafeJSONProvider
@@ -87,7 +88,8 @@ def create_app(config: dict | None = None) -> Flask:
                                         key=SigningKey.from_file(fixtures_dir / SIGNING_KEY_FILE))
     _start_webhooks(app.extensions["opescare_sandbox"])
 
-    api = SandboxApi(app, spec_kwargs={"info": {"description": API_DESCRIPTION}})
+    api = SandboxApi(app, spec_kwargs={"info": {"description": API_DESCRIPTION},
+                                       "extra_plugins": [ExamplesPlugin()]})  # each status its real body
     _declare_security_schemes(api)
     install_spec_rules(api)
     register_error_handlers(app)

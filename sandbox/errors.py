@@ -57,6 +57,7 @@ SubscriptionNotFound = error_class(404, "subscription_not_found", "No such webho
 LabResultNotFound = error_class(404, "lab_result_not_found", "The patient has no lab result with this id.")
 EventNotFound = error_class(404, "event_not_found", "No such webhook event.")
 SnapshotNotFound = error_class(404, "snapshot_not_found", "This tenant has no snapshot with this name.")
+InboxNotFound = error_class(404, "inbox_not_found", "This tenant has no webhook inbox with this id.")
 MethodNotAllowed = error_class(405, "method_not_allowed", "This method is not allowed on this path.")
 DuplicateSubscription = error_class(
     409, "duplicate_subscription", "This client already subscribes this callback URL."

@@ -9,7 +9,7 @@ import pytest
 LOCAL_REF = re.compile(r'(?:src|href)="([^"]+)"')
 
 
-@pytest.mark.parametrize("path", ["/", "/docs"])
+@pytest.mark.parametrize("path", ["/", "/docs", "/dashboard"])
 def test_pages_are_html_and_reference_only_local_assets(client, path):
     response = client.get(path)
     assert response.status_code == 200 and response.mimetype == "text/html"

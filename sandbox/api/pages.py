@@ -1,4 +1,4 @@
-"""The browser pages: a landing page at `/` and the playground at `/docs`, every asset served from here (no CDN).
+"""The browser pages: a landing page at `/`, the API reference at `/docs`, the dashboard; every asset served from here.
 
 Swagger UI's files come from the `flask-swagger-ui` package (used only as a carrier of the
 swagger-ui-dist assets, so they install from PyPI like every other dependency).
@@ -26,6 +26,11 @@ def landing():
 @blp.get("/docs/")
 def playground():
     return send_from_directory(PAGES_DIR, "docs.html", max_age=0)
+
+
+@blp.get("/dashboard")
+def dashboard():
+    return send_from_directory(PAGES_DIR, "dashboard.html", max_age=0)
 
 
 @blp.get("/docs/assets/<path:filename>")

@@ -42,4 +42,6 @@ TABLES: dict[str, dict] = {
         "first_name": ("sorted", lowered("first_name")),
     },
     "openeyes_users": {"username": field("username")},
+    "inboxes": {"inbox_id": field("inbox_id")},
+    "inbox_entries": {"inbox_id": field("inbox_id")},
 }

@@ -5,6 +5,7 @@
 from . import health, audit, clients, clock, requests, scenarios, snapshots, webhooks, report  # noqa: F401 (routes register)
 from . import faults, patients_merge, webhook_faults, lab_amendments, certification  # noqa: F401 (faults a real integration meets)
 from . import events  # noqa: F401 (routes register)
+from . import inbox  # noqa: F401 (the playground's webhook receiver)
 
 # isort: on
 from .blueprint import blp
