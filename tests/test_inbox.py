@@ -44,9 +44,9 @@ def test_a_subscribed_inbox_receives_the_signed_event_in_process(client, subscri
     deliver(client)
     (entry,) = entries(client, box["inbox_id"])
     assert entry["signature_valid"] is True
-    assert entry["body"]["type"] == "patient.created" and entry["body"]["data"] == EVENT["data"]
-    assert entry["headers"]["X-OpesCare-Event-Id"] == entry["body"]["id"]
-    (event,) = client.get("/sandbox/webhooks/deliveries").json["data"]
+    (event,) = client.get("/sandbox/webhooks/deliveries?type=patient.created").json["data"]  # (and health_id.created)
+    assert entry["body"]["type"] == "patient.created" and entry["body"]["data"] == event["data"]
+    assert entry["headers"]["X-OpesCare-Event-Id"] == entry["body"]["id"] == event["id"]
     assert [d["status"] for d in event["deliveries"]] == ["delivered"]
 
 

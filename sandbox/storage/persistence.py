@@ -34,6 +34,7 @@ from tinydb import Storage, TinyDB
 
 from ..errors import WorldDamaged
 from . import writejournal
+from .tables import TABLES
 
 log = logging.getLogger(__name__)
 
@@ -169,7 +170,14 @@ class TenantFiles:
             return {}
         try:
             data = json.loads(raw)
-            marker = data.pop(GENERATION_TABLE, {}).get("1", {})
+            journal_table = data.pop(GENERATION_TABLE, None)
+            marker = journal_table.get("1") if isinstance(journal_table, dict) else {}
+            if journal_table is not None and not isinstance(marker, dict) or journal_table == {}:
+                raise ValueError("bad generation marker")
+            if journal_table is None and set(data) - set(TABLES):
+                # A file from before checksums names only known tables: a flipped byte in a table's name would
+                # otherwise pass for such a file (and the flipped marker with it)
+                raise ValueError(f"unknown tables {sorted(set(data) - set(TABLES))}")
             self.generation = marker.get("generation", 0)
             if "checksum" in marker or set(marker) - {"generation"}:
                 if set(marker) != {"generation", "checksum"} or \
