@@ -216,3 +216,8 @@ def cluster(host, port, data_dir, **flags):
 
 main.add_command(cli_report.report)
 main.add_command(cli_report.certify)
+
+# -h on every command however it is invoked: click builds (and caches) a command's help option from the
+# context it is first given, and a command used on its own (tests, other tools) gets no parent's settings.
+for _command in main.commands.values():
+    _command.context_settings = {**CONTEXT, **_command.context_settings}
