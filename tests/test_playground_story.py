@@ -20,6 +20,10 @@ from werkzeug.serving import make_server
 from opescare_sandbox import create_app
 from tests.test_playground_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, execute, open_operation
 
+# One story: the tests run in file order on one xdist worker, each after the state the one before left
+# (the clock-jump test verifies the Health ID the first test registered).
+pytestmark = pytest.mark.xdist_group("playground_story")
+
 WAIT_MS = 15_000  # liveness bound for anything the page waits for
 
 
