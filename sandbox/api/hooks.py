@@ -15,16 +15,15 @@ import ipaddress
 import json
 import logging
 import re
-import threading
 import time
-from contextlib import contextmanager
 from functools import partial
 
 from flask import Flask, current_app, g, request
 
 from ..domain import clock, events, tokens
-from ..errors import AdminTokenRequired, LimitReached, RateLimitExceeded, SandboxError
+from ..errors import AdminTokenRequired, RateLimitExceeded, SandboxError
 from ..runtime.bounds import TenantAdmission
+from ..runtime.delays import DelayedRequests
 from ..runtime.egress import parse_networks
 from ..runtime.exchanges import ExchangeLog
 from ..runtime.expiry import IdleSweeper
@@ -91,34 +90,6 @@ def sandbox_services(app: Flask) -> dict:
 def _limit(name: str, value) -> dict:
     """A keyword argument only when a bound is configured: 0 keeps the component's own default."""
     return {name: int(value)} if value else {}
-
-
-class DelayedRequests:
-    """How many `Prefer: delay=` requests of each tenant sleep right now; at most `limit` (0: no bound)."""
-
-    def __init__(self, limit: int):
-        self.limit, self._counts, self._lock = limit, {}, threading.Lock()
-
-    def acquire(self, tenant_name: str) -> None:
-        with self._lock:
-            if self.limit and self._counts.get(tenant_name, 0) >= self.limit:
-                raise LimitReached("delayed_requests_per_tenant", self.limit, status=429, error="delay_limit",
-                                   headers={"Retry-After": "1"})
-            self._counts[tenant_name] = self._counts.get(tenant_name, 0) + 1
-
-    def release(self, tenant_name: str) -> None:
-        with self._lock:
-            self._counts[tenant_name] -= 1
-            if not self._counts[tenant_name]:
-                del self._counts[tenant_name]
-
-    @contextmanager
-    def slot(self, tenant_name: str):
-        self.acquire(tenant_name)
-        try:
-            yield
-        finally:
-            self.release(tenant_name)
 
 
 # -- before ------------------------------------------------------------------------------------------
