@@ -23,16 +23,17 @@ from a2wsgi.wsgi import build_environ
 
 from .app import create_app
 from .config import load_config
-from .errors import SandboxError, tenant_header_repeated, tenant_header_underscored
+from .errors import (
+    PayloadTooLarge,
+    RequestTimeout,
+    SandboxError,
+    tenant_header_repeated,
+    tenant_header_underscored,
+)
 
 DELAY_KEY = "opescare_sandbox.delay"  # in the ASGI scope (a2wsgi hands it on as environ["asgi.scope"])
 BODY_TIMEOUT_S = 10.0  # a body that has not fully arrived by then is a 408
 TENANT_HEADER = b"x-sandbox-tenant"
-
-
-def _error(status: int, error: str, message: str) -> tuple[int, bytes]:
-    body = {"error": error, "error_code": error.upper(), "message": message, "status": status}
-    return status, json.dumps(body).encode()
 
 
 def _rendered(error: SandboxError) -> tuple[int, bytes]:
@@ -117,12 +118,12 @@ class SandboxASGI:
                     chunk = message.get("body", b"")
                     size += len(chunk)
                     if size > self.max_body:
-                        return b"", _error(413, "payload_too_large", f"The body is over {self.max_body} bytes.")
+                        return b"", _rendered(PayloadTooLarge(f"The body is over {self.max_body} bytes."))
                     chunks.append(chunk)
                     if not message.get("more_body"):
                         return b"".join(chunks), None
         except TimeoutError:
-            return b"", _error(408, "request_timeout", f"The body did not arrive within {self.body_timeout:g} s.")
+            return b"", _rendered(RequestTimeout(f"The body did not arrive within {self.body_timeout:g} s."))
 
     @staticmethod
     async def _respond(send, status: int, body: bytes) -> None:
