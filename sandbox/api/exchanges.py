@@ -7,38 +7,40 @@ import json
 import time
 
 import jwt
-from flask import current_app, g, request
 
 from ..domain import clock
-from .context import sandbox, world
+from .context import Call, required_scopes, world
 
 RECORDS_WITH_LABS = ("all", "lab_results")
 
 
-def record_exchange(response, entry: dict) -> None:
-    """After the journal entry `entry` is written: the same request, as the report's checks read it."""
+def record_exchange(response, entry: dict, request, g, services) -> None:
+    """After the journal entry `entry` is written: the same request, as the report's checks read it.
+
+    `request`, `g` and `services` are the request's real objects (api/context.py: no proxy per use)."""
     if not request.path.startswith("/api/") or request.method == "OPTIONS":
         return
     from ..runtime.exchanges import Exchange  # noqa: PLC0415 (keeps this module cheap to import)
 
-    claims = g.get("claims") or _refused_token_claims()
+    claims = g.get("claims") or _refused_token_claims(request)
     # Parse the answer only where a check reads it (errors, tokens, resolves): not every records body.
     needed = response.status_code >= 400 or request.path.endswith(("/auth/token", "/patients/resolve"))
     answer = _json(response) if needed else None
     issued = _issued(answer) if request.path.endswith("/auth/token") and response.status_code == 200 else None
-    client_id = claims.get("client_id") or (issued or {}).get("client_id") or _client_of_token_request()
+    client_id = claims.get("client_id") or (issued or {}).get("client_id") or _client_of_token_request(request)
     body = request.get_data(cache=True) if request.content_length else b""
     exchange = Exchange(
         id=entry["id"], at_ms=g.get("started", time.perf_counter()) * 1000, at=entry["at"],
         method=request.method, path=request.path, route=request.url_rule.rule if request.url_rule else request.path,
         status=response.status_code, error=answer.get("error") if isinstance(answer, dict) else None,
         retry_after=_number(response.headers.get("Retry-After")), fault=bool(g.get("simulated") or g.get("fault")),
-        jti=claims.get("jti"), scopes=tuple(claims.get("scopes") or ()), required_scopes=_required_scopes(),
-        issued=issued, token_exp=claims.get("exp"), now=clock.now_ts(world()),
+        jti=claims.get("jti"), scopes=tuple(claims.get("scopes") or ()),
+        required_scopes=_required_scopes(request, services), issued=issued, token_exp=claims.get("exp"),
+        now=clock.now_ts(world()),
         idempotency_key=request.headers.get("Idempotency-Key"),
         body_sha256=hashlib.sha256(body).hexdigest() if body else None,
-        health_id=_health_id(answer), details=_details(answer))
-    sandbox().extras["exchanges"].record(g.held, client_id, exchange)
+        health_id=_health_id(request), details=_details(request, answer))
+    services.extras["exchanges"].record(g.held, client_id, exchange)
 
 
 def _json(response):
@@ -50,7 +52,7 @@ def _json(response):
         return None
 
 
-def _request_json() -> dict:
+def _request_json(request) -> dict:
     data = request.get_json(silent=True) if request.is_json else None
     return data if isinstance(data, dict) else {}
 
@@ -65,7 +67,7 @@ def _issued(answer) -> dict | None:
             "client_id": claims.get("client_id")}
 
 
-def _refused_token_claims() -> dict:
+def _refused_token_claims(request) -> dict:
     """Whose token a refused request carried (an expired one above all: token_refresh judges what follows)."""
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
@@ -77,32 +79,30 @@ def _refused_token_claims() -> dict:
     return claims if isinstance(claims, dict) and isinstance(claims.get("client_id"), str) else {}
 
 
-def _client_of_token_request() -> str | None:
+def _client_of_token_request(request) -> str | None:
     if not request.path.endswith("/auth/token"):
         return None
     if request.authorization and request.authorization.username:
         return request.authorization.username
-    return request.form.get("client_id") or _request_json().get("client_id")
+    return request.form.get("client_id") or _request_json(request).get("client_id")
 
 
-def _required_scopes() -> tuple[str, ...]:
-    view = current_app.view_functions.get(request.endpoint)
-    handler = getattr(getattr(view, "view_class", None), request.method.lower(), None)
-    scopes = tuple(getattr(handler, "required_scopes", ()) or ())
+def _required_scopes(request, services) -> tuple[str, ...]:
+    scopes = tuple(required_scopes(Call(request, None, services)) or ())
     if request.path.endswith("/records") and request.args.get("type", "all") in RECORDS_WITH_LABS:
         scopes += ("lab:results:read",)  # lab results are what the call is about (all includes them)
     return scopes
 
 
-def _health_id(answer) -> str | None:
-    found = (request.view_args or {}).get("health_id") or _request_json().get("health_id")
+def _health_id(request) -> str | None:
+    found = (request.view_args or {}).get("health_id") or _request_json(request).get("health_id")
     return found if isinstance(found, str) else None
 
 
-def _details(answer) -> dict:
+def _details(request, answer) -> dict:
     if not request.path.endswith("/patients/resolve"):
         return {}
-    body = _request_json()
+    body = _request_json(request)
     names = [str(body.get(k) or "").strip().lower() for k in ("first_name", "last_name", "date_of_birth")]
     answer = answer if isinstance(answer, dict) else {}
     return {"purpose": body.get("purpose"), "external_reference": body.get("external_reference"),

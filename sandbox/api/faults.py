@@ -17,13 +17,13 @@ import socket
 import time
 from http.client import RemoteDisconnected
 
-from flask import current_app, g, request
+from flask import current_app
 
 from ..domain import clock
 from ..errors import SPECIFIC_ERRORS, ConsentRequired
 from ..runtime.faults import FaultBoard, board_of
 from ..runtime.simulation import simulated_error
-from .context import sandbox, tenant, world
+from .context import current, sandbox, tenant, world
 
 CONNECT_PREFIX = "/api/v1/connect/"
 OPENEYES_PREFIX = "/api/v1/patient/"
@@ -42,12 +42,13 @@ def apply_armed_fault(client_id: str | None = None, openeyes_failure=None):
     Returns None (no fault, or a delay already slept) or a response to send instead of the view's; raises the
     documented error for a status fault. `openeyes_failure(status)` renders OpenEyes' own 401/403 bodies.
     """
+    request, g, services = current()
     openeyes = request.path.startswith(OPENEYES_PREFIX)
     if not (openeyes or request.path.startswith(CONNECT_PREFIX)) or "fault" in g:
         return None
     if openeyes and openeyes_failure is None:
         return None  # OpenEyes authenticates in its view (HTTP Basic), which calls again once the user is known
-    board = fault_board()
+    board = board_of(services.extras, services.store)
     if not board.holds(tenant()):
         return None
     client_id = client_id or (g.get("claims") or {}).get("client_id")

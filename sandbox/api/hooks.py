@@ -33,7 +33,7 @@ from ..runtime.throttle import LoginThrottle
 from ..storage.journal import Journals, body_excerpt, query_excerpt
 from ..storage.snapshots import Snapshots
 from . import auth, openeyes
-from .context import sandbox, tenant, world
+from .context import current, end_call, sandbox, tenant, world
 from .exchanges import record_exchange
 
 log = logging.getLogger(__name__)
@@ -95,7 +95,8 @@ def _limit(name: str, value) -> dict:
 # -- before ------------------------------------------------------------------------------------------
 def trust_forwarded_for() -> None:
     """Behind a proxy in SANDBOX_TRUSTED_PROXIES, the client is the last address it did not add itself."""
-    trusted = sandbox().extras.get("trusted_proxies")
+    request, _g, services = current()
+    trusted = services.extras.get("trusted_proxies")
     if not trusted or not _in_networks(request.remote_addr, trusted):
         return  # anyone else's X-Forwarded-For is just a header
     hops = [h.strip() for h in request.headers.get("X-Forwarded-For", "").split(",") if h.strip()]
@@ -114,29 +115,32 @@ def _in_networks(address: str | None, networks) -> bool:
 
 
 def begin_request() -> None:
+    request, g, services = current()
     g.started = time.perf_counter()
-    sandbox().extras["admission"].admit(tenant())  # public profile: a new tenant needs room (429 tenant_limit)
-    sandbox().store.hold(tenant())
-    g.held = tenant()
-    assign_request_id()
-    sandbox().extras["sweeper"].maybe_sweep()
+    name = tenant()
+    services.extras["admission"].admit(name)  # public profile: a new tenant needs room (429 tenant_limit)
+    services.store.hold(name)
+    g.held = name
+    assign_request_id(request, g, services)
+    services.extras["sweeper"].maybe_sweep()
 
 
-def assign_request_id() -> None:
+def assign_request_id(request, g, services) -> None:
     """The client's X-Request-Id when well-formed, else the tenant's next `req_…`; events and audit entries carry it."""
-    g.journal_id = sandbox().extras["journals"](g.held).next_request_id()
+    g.journal_id = services.extras["journals"](g.held).next_request_id()
     sent = request.headers.get(REQUEST_ID_HEADER, "")
     g.request_id = sent if CLIENT_REQUEST_ID.fullmatch(sent) else g.journal_id
     g.request_id_token = events.request_id.set(g.request_id)
 
 
 def require_admin_token() -> None:
-    expected = sandbox().settings.get("ADMIN_TOKEN")
+    request, _g, services = current()
     if request.method == "OPTIONS":  # a CORS preflight carries no credentials, in any mode
         return
     if not request.path.startswith(CONTROLS_PREFIX) or request.path in OPEN_CONTROLS:
         return
-    if sandbox().settings.get("PUBLIC"):
+    expected = services.settings.get("ADMIN_TOKEN")
+    if services.settings.get("PUBLIC"):
         if not request.path.startswith(GLOBAL_CONTROLS):
             return  # per-tenant: the (unguessable) tenant name is the credential
         if not expected:
@@ -162,9 +166,12 @@ def simulate():
 
     Only for an authenticated caller: an unauthenticated request never sleeps (it would be a free stall).
     """
+    request, g, _services = current()
     if not request.path.startswith((CONNECT_PREFIX, OPENEYES_PREFIX)):
         return None
-    values = request.headers.getlist("Prefer") + request.args.getlist(QUERY_PARAMETER)
+    values = request.headers.getlist("Prefer")
+    if request.query_string:  # most requests have none: no query to parse
+        values += request.args.getlist(QUERY_PARAMETER)
     if not values:
         return None
     preferences = parse(values, int(sandbox().settings["MAX_DELAY_MS"]))
@@ -219,7 +226,7 @@ def limit_client(claims: dict) -> None:
     if limiter is None:
         return
     decision = limiter.hit((tenant(), claims.get("client_id")))
-    g.rate = decision
+    current().g.rate = decision
     if not decision.allowed:
         raise RateLimitExceeded(headers={"Retry-After": str(decision.retry_after)}, retry_after=decision.retry_after,
                                 limit=decision.limit)
@@ -227,7 +234,8 @@ def limit_client(claims: dict) -> None:
 
 # -- after -------------------------------------------------------------------------------------------
 def add_rate_limit_headers(response):
-    limiter = sandbox().extras.get("rate_limiter")
+    request, g, services = current()
+    limiter = services.extras.get("rate_limiter")
     if limiter is None or not request.path.startswith(CONNECT_PREFIX):
         return response
     decision = g.get("rate")
@@ -238,12 +246,13 @@ def add_rate_limit_headers(response):
 
 
 def record_in_journal(response):
+    request, g, services = current()
     path = request.path
     if "held" not in g or not path.startswith(("/api/", CONTROLS_PREFIX)) or path.rstrip("/") in UNJOURNALED:
         return response
     try:
         claims = g.get("claims") or {}
-        entry = sandbox().extras["journals"](g.held).record(entry_id=g.get("journal_id"), entry={
+        entry = services.extras["journals"](g.held).record(entry_id=g.get("journal_id"), entry={
             "at": clock.isoformat(clock.now(world())),
             "method": request.method,
             "path": path,
@@ -252,12 +261,12 @@ def record_in_journal(response):
             "client_id": claims.get("client_id"),
             "request_id": g.get("request_id"),
             "duration_ms": round((time.perf_counter() - g.started) * 1000, 3),
-            "request_body": _request_body(),
+            "request_body": _request_body(request, services),
             **({"fault": g.fault} if "fault" in g else {}),  # an armed fault this request met (api/faults.py)
             "response_body": None if response.is_streamed or response.direct_passthrough
             else body_excerpt(response.get_data(), ours=True),
         })
-        record_exchange(response, entry)  # what the integration report grades (GET /sandbox/report)
+        record_exchange(response, entry, request, g, services)  # what the integration report grades (GET /sandbox/report)
     except Exception:  # the journal is a debugging aid: never fail the request over it
         log.exception("could not journal %s %s", request.method, path)
     return response
@@ -265,26 +274,28 @@ def record_in_journal(response):
 
 def add_request_id(response):
     """Every response names its request; a 204 also loses the Content-Type Flask gives it (no body to type)."""
-    request_id = g.get("request_id") or sandbox().extras["journals"].untenanted_request_id()
+    _request, g, services = current()
+    request_id = g.get("request_id") or services.extras["journals"].untenanted_request_id()
     response.headers[REQUEST_ID_HEADER] = request_id
     if response.status_code in (204, 304):
         response.headers.pop("Content-Type", None)
     return response
 
 
-def _request_body() -> str | None:
+def _request_body(request, services) -> str | None:
     if not request.content_length and "chunked" not in request.headers.get("Transfer-Encoding", "").lower():
         # No body (RFC 9112 §6.3). Reading anyway would wait on the server's input stream for nothing:
         # granian marks input as terminated, so werkzeug reads it to its end, a round trip per request.
         return None
     if request.mimetype in FORM_TYPES:
         return body_excerpt(b"", request.form.to_dict())
-    if request.content_length and request.content_length > int(sandbox().settings["MAX_CONTENT_LENGTH"]):
+    if request.content_length and request.content_length > int(services.settings["MAX_CONTENT_LENGTH"]):
         return None  # refused as 413: never read it
     return body_excerpt(request.get_data(cache=True))
 
 
 def end_request(_exc=None) -> None:
+    _request, g, services = current()
     token = g.pop("request_id_token", None)
     if token is not None:
         try:
@@ -293,4 +304,5 @@ def end_request(_exc=None) -> None:
             pass
     held = g.pop("held", None)
     if held is not None:
-        sandbox().store.release(held)
+        services.store.release(held)
+    end_call()

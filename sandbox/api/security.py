@@ -4,18 +4,17 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import current_app, g, request
-
 from ..domain import tokens
 from ..errors import MissingToken, TokenInvalid
 from ..schemas.common import ErrorSchema
-from .context import sandbox, tenant, world
+from .context import current, required_scopes, tenant, world
 from .faults import apply_armed_fault
 from .hooks import limit_client
 
 
 def bearer_claims() -> dict:
     """The verified claims of the request's bearer token (cached on `g`)."""
+    request, g, services = current()
     if "claims" not in g:
         header = request.headers.get("Authorization", "")
         if not header.strip():
@@ -23,7 +22,7 @@ def bearer_claims() -> dict:
         scheme, _, token = header.strip().partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise TokenInvalid("Use the Bearer scheme: Authorization: Bearer <access_token>.")
-        g.claims = tokens.verify_token(world(), sandbox().key, token.strip(), tenant())
+        g.claims = tokens.verify_token(world(), services.key, token.strip(), tenant())
         limit_client(g.claims)  # after verification: only a real client is counted
     return g.claims
 
@@ -56,9 +55,8 @@ def authenticate_first() -> None:
     flask-smorest parses arguments in the outer decorators, so without this a request with no token and
     a bad body would get 400 instead of 401. The view's own check stays as a second line (claims are cached).
     """
-    view = current_app.view_functions.get(request.endpoint)
-    handler = getattr(getattr(view, "view_class", None), request.method.lower(), None)
-    scopes = getattr(handler, "required_scopes", None)
+    scopes = required_scopes(current())
     if scopes is not None:
         tokens.require_scopes(bearer_claims(), scopes)
     return apply_armed_fault()  # armed faults meet only requests that got past authentication
+

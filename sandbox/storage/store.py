@@ -57,7 +57,19 @@ class Table:
 
     def find(self, index: str, value) -> list[Document]:
         """Documents whose index key equals `value`, in id order."""
-        return self.world.lock.read(lambda: [self.get(i) for i in sorted(self._ids(index, lambda ix: ix.get(value)))])
+        return self.world.lock.read(lambda: self._find(index, value))
+
+    def _find(self, index: str, value) -> list[Document]:
+        own = self.indexes[index].ids.get(value)
+        base = None if self.base is None else self.base.indexes[index].ids.get(value)
+        if base is None:  # the common cases first: a key only this table (or only the template) holds, once
+            if type(own) is int:
+                return [self.docs[own]]
+            if own is None:
+                return []
+        elif own is None and type(base) is int:
+            return [] if base in self.docs or base in self.removed else [self.base.get(base)]
+        return [self.get(i) for i in sorted(self._ids(index, lambda ix: ix.get(value)))]
 
     def first(self, index: str, value) -> Document | None:
         found = self.find(index, value)
