@@ -6,8 +6,13 @@ well-kept adapter) runs it on a small thread pool. This front adds what a WSGI s
   request, so a client whose body never arrives holds no thread — laptops and CI have no HAProxy in front;
 - it sleeps a simulated delay after the app answered (the app authenticated the request and computed the
   answer first; it only says how long to hold it), so a delayed response holds no thread either;
-- it hands each request to a pool thread once and takes the whole answer back once (a2wsgi's own
-  WSGIMiddleware hops between thread and loop per message, which halved throughput here: docs/benchmarks.md);
+- it runs a Connect or OpenEyes request in the event loop's own thread (`INLINE_PREFIX`): those never wait on
+  the network or on a timer once their body is in, and CPython runs one thread's Python at a time anyway, so a
+  hand-off to a pool thread only added two thread switches and a GIL convoy (docs/benchmarks.md measures it);
+- it hands every other request (the sandbox controls: `POST /sandbox/webhooks/retry-pending` waits on
+  deliveries; resets and snapshots write files) to a pool thread once and takes the whole answer back once
+  (a2wsgi's own WSGIMiddleware hops between thread and loop per message, which halved throughput here), and
+  so does every request when SANDBOX_FSYNC makes each write wait for the disk;
 - it sees the raw header names, so the underscore spelling of the tenant header (which WSGI folds into
   `HTTP_X_SANDBOX_TENANT`) and a repeated tenant header are refused with a 400 in the error envelope.
 """
@@ -34,6 +39,7 @@ from .errors import (
 DELAY_KEY = "opescare_sandbox.delay"  # in the ASGI scope (a2wsgi hands it on as environ["asgi.scope"])
 BODY_TIMEOUT_S = 10.0  # a body that has not fully arrived by then is a 408
 TENANT_HEADER = b"x-sandbox-tenant"
+INLINE_PREFIX = "/api/"  # the two imitated APIs: answered in the event loop's thread
 
 
 def _rendered(error: SandboxError) -> tuple[int, bytes]:
@@ -53,8 +59,9 @@ def refuse_tenant_spellings(headers: list[tuple[bytes, bytes]]) -> tuple[int, by
 class SandboxASGI:
     """The ASGI application granian serves (`opescare_sandbox.asgi:app`)."""
 
-    def __init__(self, wsgi_app, threads: int, max_body: int):
+    def __init__(self, wsgi_app, threads: int, max_body: int, inline: bool = True):
         self.wsgi_app = wsgi_app
+        self.inline = inline  # False: every request on the pool (writes that wait for fsync must not stall the loop)
         self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="sandbox-request")
         self.max_body = max_body
         self.body_timeout = BODY_TIMEOUT_S
@@ -74,7 +81,10 @@ class SandboxASGI:
         environ["CONTENT_LENGTH"] = str(len(body))
         environ.pop("HTTP_TRANSFER_ENCODING", None)
         try:
-            status, headers, payload = await asyncio.get_running_loop().run_in_executor(self.pool, self._call, environ)
+            if self.inline and scope["path"].startswith(INLINE_PREFIX):
+                status, headers, payload = self._call(environ)
+            else:
+                status, headers, payload = await asyncio.get_running_loop().run_in_executor(self.pool, self._call, environ)
         except ConnectionError:  # an armed `drop` fault (api/faults.py): the client must get no answer at all
             # granian answers 500 to an app that fails before its response is under way; once a (chunked) body
             # has begun, failing makes it cut the connection: the status line may show, the body never does.
@@ -149,7 +159,8 @@ class SandboxASGI:
 def build(config: dict | None = None) -> SandboxASGI:
     """The app from SANDBOX_* settings (the CLI sets them) or `config`; its thread pool sized by THREADS."""
     settings = load_config(config)
-    return SandboxASGI(create_app(config), threads=int(settings["THREADS"]), max_body=int(settings["MAX_CONTENT_LENGTH"]))
+    return SandboxASGI(create_app(config), threads=int(settings["THREADS"]), max_body=int(settings["MAX_CONTENT_LENGTH"]),
+                       inline=not settings["FSYNC"])
 
 
 def __getattr__(name: str):

@@ -16,6 +16,7 @@ on the wire are abandoned: they stay pending on disk.
 from __future__ import annotations
 
 import ctypes
+import gc
 import multiprocessing.util
 import os
 import signal
@@ -93,6 +94,24 @@ def serve_granian(config: dict, target: str = APP_TARGET) -> None:
     server.serve(target_loader=load_worker_app)
 
 
+# gen0 as Python's default; a full collection after 1,000 middle ones instead of 10 (Python's default).
+GC_THRESHOLDS = (700, 10, 1000)
+
+
+def settle_garbage_collector() -> None:
+    """Keep the cyclic garbage collector's pauses out of the answers' tail latency.
+
+    A full collection walks every object the process holds, above all the template worlds (a dict per
+    document): ~50-100 ms here at the default size, every few thousand requests under load: it was the whole
+    p99 (docs/benchmarks.md). What exists once the app is built lives as long as the process, so it is moved
+    out of the collector's sight (`gc.freeze`), and full collections of what requests leave behind are rarer.
+    Young generations are collected as usual: request garbage with cycles is still freed promptly.
+    """
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
+
+
 def _block_stop_signals() -> None:
     signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
 
@@ -112,6 +131,7 @@ def load_worker_app(_target: str):
     from .asgi import build  # the slow part of a start (imports), so after the relay
 
     front = build()
+    settle_garbage_collector()
     stop.services = front.wsgi_app.extensions["opescare_sandbox"]
     front.on_shutdown = stop.close  # granian's ASGI worker ends through the lifespan, not always via Finalize
     multiprocessing.util.Finalize(None, stop.close, exitpriority=100)  # granian's worker returned: normal exit

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 import time
 
 import pytest
@@ -112,6 +113,43 @@ def test_a_delay_waits_in_the_event_loop_after_the_thread_is_free(front, monkeyp
     delayed, plain, plain_took = asyncio.run(both())
     assert delayed[0] == plain[0] == 200
     assert plain_took < 1.0  # liveness: it did not queue behind the 1.5 s delay on the one thread
+
+
+def _thread_of_each_request(front) -> dict[str, str]:
+    """Which thread ran the app for a Connect request, a sandbox control and an OpenEyes request."""
+    seen: dict[str, str] = {}
+    app = front.wsgi_app
+
+    def spy(environ, start_response):
+        seen[environ["PATH_INFO"]] = threading.current_thread().name
+        return app(environ, start_response)
+
+    front.wsgi_app = spy
+    try:
+        for path in ("/api/v1/connect/patients/verify/CM-HID-7KQ9-MP42-X8D1", "/sandbox/health",
+                     "/api/v1/patient/search"):
+            call(front, "GET", path)
+    finally:
+        front.wsgi_app = app
+    return seen
+
+
+def test_connect_and_openeyes_requests_run_in_the_event_loop_thread_and_controls_on_the_pool(front):
+    loop_thread = threading.current_thread().name  # asyncio.run runs the loop in the calling thread
+    seen = _thread_of_each_request(front)
+    assert seen["/api/v1/connect/patients/verify/CM-HID-7KQ9-MP42-X8D1"] == loop_thread
+    assert seen["/api/v1/patient/search"] == loop_thread
+    assert seen["/sandbox/health"].startswith("sandbox-request")
+
+
+def test_with_fsync_every_request_runs_on_the_pool():
+    """A write that waits for the disk must not stall the event loop: with SANDBOX_FSYNC nothing runs inline."""
+    fsync = build({"TESTING": True, "IN_MEMORY": True, "RATE_LIMIT_ENABLED": False, "WEBHOOK_DELIVERY": False,
+                   "THREADS": 1, "FSYNC": True})
+    try:
+        assert all(name.startswith("sandbox-request") for name in _thread_of_each_request(fsync).values())
+    finally:
+        fsync.pool.shutdown()
 
 
 # -- over a real server with one thread: what the front buys a laptop or CI that has no HAProxy in front ----

@@ -250,3 +250,16 @@ def test_waitress_stops_cleanly_on_sigint_too(tmp_path):
     assert time.monotonic() - started < STOP_BOUND and server.process.returncode == 0
     server.process = None
     assert not (tmp_path / "tenants" / "default" / "journal.jsonl").exists()
+
+
+def test_the_server_worker_hides_what_it_built_from_the_garbage_collector():
+    """serve's worker freezes the app and worlds it built (full collections walked them: the p99) and runs full
+    collections less often; a fresh interpreter, so this test process keeps its own collector settings."""
+    import subprocess
+    import sys
+
+    code = ("import gc; from opescare_sandbox.asgi import build; from opescare_sandbox.serving import GC_THRESHOLDS, "
+            "settle_garbage_collector; build({'IN_MEMORY': True, 'WEBHOOK_DELIVERY': False}); settle_garbage_collector(); "
+            "print(gc.get_freeze_count(), gc.get_threshold() == GC_THRESHOLDS)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True).stdout.split()
+    assert int(out[0]) > 50_000 and out[1] == "True"  # the app and the default world: ~95,000 objects here
