@@ -14,7 +14,9 @@ class RequestSchema(ma.Schema):
     @ma.pre_load
     def refuse_nul_characters(self, data, **_kwargs):
         """A NUL in any string is a 400: Python's ISO date parser silently stops at one ("...00:00\\u0000" passed)."""
-        declared = {field.data_key or name for name, field in self.load_fields.items()}  # the rest is ignored anyway
+        declared = self.__dict__.get("_declared_keys")
+        if declared is None:  # the keys this schema reads (the rest is ignored anyway), once per instance
+            declared = self._declared_keys = frozenset(field.data_key or name for name, field in self.load_fields.items())
         found = [str(key) for key, value in (data.items() if hasattr(data, "items") else ())
                  if key in declared and _has_nul(value)]
         if found:
