@@ -131,7 +131,18 @@ def rows(results: dict) -> list[str]:
     for name, r in results.items():
         lines.append(f"| {name} | {r['first_answer_s']:.2f} s | {r['rps']:,.0f} | {r['p50_ms']:.1f} ms | "
                      f"{r['p99_ms']:.1f} ms | {r['rps'] / ours:.2f}× |")
-    return lines
+    return lines + goals(results)
+
+
+def goals(results: dict) -> list[str]:
+    """The performance issue's goals against the peers, as met or not in this run."""
+    ours = results["sandbox, default settings"]
+    wiremock = next((r for name, r in results.items() if name.startswith("WireMock")), None)
+    json_server = next((r for name, r in results.items() if name.startswith("json-server")), None)
+    found = [("verify req/s ≥ WireMock's", wiremock and ours["rps"] >= wiremock["rps"]),
+             ("verify req/s ≥ 2× json-server's", json_server and ours["rps"] >= 2 * json_server["rps"]),
+             ("first answer ≤ json-server's", json_server and ours["first_answer_s"] <= json_server["first_answer_s"])]
+    return ["", *(f"- {goal}: {'met' if met else '**not met**'}" for goal, met in found)]
 
 
 if __name__ == "__main__":

@@ -132,6 +132,11 @@ def _reset_rows(r: dict) -> list[str]:
     return rows
 
 
+# The mixes before the performance work (docs/benchmarks.md, make bench on this machine): its goals are the read
+# mix at >= 3x (about 40 % of the hello-world on the same settings) with p99 <= 10 ms, the write mix at >= 2x.
+BEFORE_RPS = {"read": 1630, "read_in_memory": 1716, "write": 1066}
+
+
 def _load_rows(lo: dict) -> list[str]:
     rows = []
     for key, label, reference in (
@@ -148,9 +153,15 @@ def _load_rows(lo: dict) -> list[str]:
             rows.append(_row(label, _rps(figures) + errors, "(a reference)", "—", None))
             continue
         ratio = figures["rps"] / lo[reference]["rps"]
-        met = (ratio >= 0.6 and figures["p99_ms"] <= 10) if key in ("read", "read_in_memory") else None
-        rows.append(_row(label, _rps(figures) + errors, f"{ratio:.0%} of {_label(reference)}",
-                         "≥ 60 %, p99 ≤ 10 ms" if met is not None else "—", met))
+        compared = f"{ratio:.0%} of {_label(reference)}"
+        target, met = "—", None
+        if key in BEFORE_RPS:
+            compared += f"; {figures['rps'] / BEFORE_RPS[key]:.1f}× before ({BEFORE_RPS[key]:,} req/s)"
+        if key in ("read", "read_in_memory"):
+            target, met = "≥ 40 % of hello-world, p99 ≤ 10 ms", ratio >= 0.4 and figures["p99_ms"] <= 10
+        elif key == "write":
+            target, met = "≥ 2× before", figures["rps"] >= 2 * BEFORE_RPS[key]
+        rows.append(_row(label, _rps(figures) + errors, compared, target, met))
     return rows
 
 
