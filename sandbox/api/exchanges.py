@@ -9,6 +9,7 @@ import time
 import jwt
 
 from ..domain import clock
+from ..runtime.exchanges import Exchange
 from .context import Call, required_scopes, world
 
 RECORDS_WITH_LABS = ("all", "lab_results")
@@ -20,8 +21,6 @@ def record_exchange(response, entry: dict, request, g, services) -> None:
     `request`, `g` and `services` are the request's real objects (api/context.py: no proxy per use)."""
     if not request.path.startswith("/api/") or request.method == "OPTIONS":
         return
-    from ..runtime.exchanges import Exchange  # noqa: PLC0415 (keeps this module cheap to import)
-
     claims = g.get("claims") or _refused_token_claims(request)
     # Parse the answer only where a check reads it (errors, tokens, resolves): not every records body.
     needed = response.status_code >= 400 or request.path.endswith(("/auth/token", "/patients/resolve"))

@@ -169,8 +169,10 @@ def simulate():
     request, g, _services = current()
     if not request.path.startswith((CONNECT_PREFIX, OPENEYES_PREFIX)):
         return None
+    if "HTTP_PREFER" not in request.environ and not request.query_string:
+        return None  # most requests: nothing to look for (werkzeug's getlist walks the whole environ)
     values = request.headers.getlist("Prefer")
-    if request.query_string:  # most requests have none: no query to parse
+    if request.query_string:
         values += request.args.getlist(QUERY_PARAMETER)
     if not values:
         return None

@@ -1,8 +1,8 @@
 """Where a request's CPU goes, in-process: the first step of any performance work (docs/benchmarks.md).
 
-    .venv/bin/python bench/profile.py                 # µs per request of each read, the write mix, a bare Flask app
-    .venv/bin/python bench/profile.py verify          # the same, then pyinstrument's tree for one of them
-    .venv/bin/python bench/profile.py writes --calls 2000
+    .venv/bin/python bench/hot_path.py                 # µs per request of each read, the write mix, a bare Flask app
+    .venv/bin/python bench/hot_path.py verify          # the same, then pyinstrument's tree for one of them
+    .venv/bin/python bench/hot_path.py writes --calls 2000
 
 Each request is a raw WSGI call, as a server makes one (no test client, no sockets), on a fresh app: the
 reads on an in-memory world, the write mix (bench/write_mix.lua's four writes, new names and keys every
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import gc
 import io
 import itertools
 import json
@@ -123,6 +124,8 @@ def main() -> None:
         writes, write_token = app_and_token({"DATA_DIR": data}, HIS)
         calls = {**{name: reader(reads, read_token, name) for name in READS}, "writes": writer(writes, write_token),
                  "flask hello-world": hello()}
+        gc.collect()
+        gc.freeze()  # as serve's worker does (opescare_sandbox.serving): full collections would walk the worlds
         if args.name:
             from pyinstrument import Profiler
 
