@@ -65,7 +65,9 @@ def environment_help() -> str:
 @click.option("--port", type=click.IntRange(1, 65535), help=f"Port (default {DEFAULTS['PORT']}).")
 @world_options
 @click.option("--server", type=click.Choice(["granian", "waitress"]), help="HTTP server (default granian).")
-@click.option("--threads", type=click.IntRange(1, 256), help="Worker threads (default 8).")
+@click.option("--threads", type=click.IntRange(1, 256),
+              help="Threads (default 8): under granian for the sandbox controls (Connect and OpenEyes requests run in "
+                   "its event loop); under waitress for every request.")
 @click.option("--admin-token", help="Require this bearer token on /sandbox/* controls.")
 @click.option("--tenant-ttl", type=click.IntRange(0), help="Seconds before an idle tenant is dropped (0: never).")
 @click.option("--rate-limit", type=click.IntRange(1), help="Requests per minute per client (default 200).")

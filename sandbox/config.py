@@ -139,7 +139,7 @@ DESCRIPTIONS: dict[str, str] = {
     "HOST": "interface to bind",
     "PORT": "port to listen on",
     "SERVER": "HTTP server: granian or waitress",
-    "THREADS": "worker threads",
+    "THREADS": "threads: granian's for the sandbox controls (Connect and OpenEyes run in its event loop), waitress's for all",
     "RATE_LIMIT": "requests per minute per client",
     "RATE_LIMIT_ENABLED": "false switches rate limiting off",
     "ADMIN_TOKEN": "bearer token required on /sandbox/* controls",

@@ -62,24 +62,7 @@ def compile_schema(schema: ma.Schema):
                 out[key] = value
         return out
 
-    def one(obj) -> dict:
-        if not isinstance(obj, dict):
-            return generic(obj)
-        out = {}
-        for key, name, convert, attr, field in steps:
-            if convert is None:
-                value = field.serialize(attr, obj, accessor=accessor)
-            else:
-                value = obj.get(name, missing)
-                if value is missing:
-                    value = getattr(obj, name, missing)  # what marshmallow's key accessor falls back to
-                    if value is missing:
-                        continue
-                if convert is not _string or (value is not None and type(value) is not str):  # most values: as they are
-                    value = convert(value)
-            if value is not missing:
-                out[key] = value
-        return out
+    one = _generate(steps, generic, accessor)
 
     def dump(obj, many: bool):
         if many and obj is not None:
@@ -87,6 +70,36 @@ def compile_schema(schema: ma.Schema):
         return one(obj)
 
     return dump
+
+
+def _generate(steps: list, generic, accessor):
+    """`one(obj)` for a dict as straight-line code, one block per field (the loop it replaces spent as long
+    unpacking its steps as serialising): what the steps say, in their order.
+
+    For each field: the value under its name (else the attribute, as marshmallow's accessor falls back to;
+    else the key is left out), converted unless it is a plain value a plain field keeps as it is; a field
+    compiled to no converter goes through marshmallow's `serialize`."""
+    namespace = {"missing": missing, "generic": generic, "accessor": accessor, "_string": _string}
+    lines = ["def one(obj):", "    if not isinstance(obj, dict):", "        return generic(obj)",
+             "    get = obj.get", "    out = {}"]
+    for i, (key, name, convert, attr, field) in enumerate(steps):
+        namespace[f"k{i}"], namespace[f"n{i}"], namespace[f"c{i}"], namespace[f"a{i}"], namespace[f"f{i}"] = (
+            key, name, convert, attr, field)
+        if convert is None:
+            lines += [f"    v = f{i}.serialize(a{i}, obj, accessor=accessor)",
+                      "    if v is not missing:", f"        out[k{i}] = v"]
+            continue
+        lines += [f"    v = get(n{i}, missing)", "    if v is missing:", f"        v = getattr(obj, n{i}, missing)",
+                  "    if v is not missing:"]
+        if convert is _same:
+            lines += [f"        out[k{i}] = v"]
+        elif convert is _string:
+            lines += ["        if v is not None and type(v) is not str:", "            v = _string(v)", f"        out[k{i}] = v"]
+        else:
+            lines += [f"        v = c{i}(v)", "        if v is not missing:", f"            out[k{i}] = v"]
+    lines.append("    return out")
+    exec(compile("\n".join(lines), "<fastdump>", "exec"), namespace)  # noqa: S102 (our own steps, no input)
+    return namespace["one"]
 
 
 def _converter(field):

@@ -266,9 +266,13 @@ class TenantFiles:
     def write_overlay(self, state: dict) -> None:
         """Replace the overlay with `state` (a world's own_state) and empty the journal."""
         generation = self.generation + 1
-        data = state_data(state)
-        marker = {"generation": generation, "checksum": _overlay_checksum(generation, _dumps(data))}
-        write_atomically(self.overlay_path, _dumps({**data, GENERATION_TABLE: {"1": marker}}))
+        data = state_data(state)  # never empty: `_tables` is always there
+        body = _dumps(data)
+        marker = {"generation": generation, "checksum": _overlay_checksum(generation, body)}
+        # The file is `_dumps({**data, GENERATION_TABLE: {"1": marker}})`, built from `body` instead of dumping
+        # every document a second time (the dump was most of a compaction, and a compaction stalls its world).
+        tail = _dumps({GENERATION_TABLE: {"1": marker}})
+        write_atomically(self.overlay_path, body[:-1] + b"," + tail[1:])
         self.generation = generation  # from here the old journal is stale, even if deleting it fails
         self.legacy = False
         self._truncate_journal()
