@@ -34,6 +34,7 @@ from tinydb import Storage, TinyDB
 
 from ..errors import WorldDamaged
 from . import writejournal
+from .docbytes import DocumentBytes
 from .tables import TABLES
 
 log = logging.getLogger(__name__)
@@ -62,11 +63,12 @@ class AtomicJSONStorage(Storage):
         pass
 
 
-def write_atomically(path: Path, payload: bytes) -> None:
+def write_atomically(path: Path, payload: bytes | list[bytes]) -> None:
+    """`payload` (or the concatenation of its pieces) as the whole of `path`, or the old file after a crash."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
     with open(tmp, "wb") as fh:
-        fh.write(payload)
+        fh.writelines([payload] if isinstance(payload, bytes) else payload)
         fh.flush()
         os.fsync(fh.fileno())
     os.replace(tmp, path)
@@ -81,8 +83,12 @@ def _dumps(data) -> bytes:
     return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
 
 
-def _overlay_checksum(generation: int, body: bytes) -> int:
-    return zlib.crc32(b"%d:" % generation + body)
+def _overlay_checksum(generation: int, body: bytes | list[bytes]) -> int:
+    """CRC-32 of `<generation>:<body>`; `body` may come in pieces."""
+    crc = zlib.crc32(b"%d:" % generation)
+    for piece in [body] if isinstance(body, bytes) else body:
+        crc = zlib.crc32(piece, crc)
+    return crc
 
 
 def state_data(state: dict) -> dict:
@@ -140,6 +146,7 @@ class TenantFiles:
         self.legacy = False  # read from files without checksums: rewrite them (compact) before appending
         self.torn: str | None = None  # what the last load cut off the journal
         self.broken: str | None = None  # why appending is refused until the files are loaded again
+        self.docbytes = DocumentBytes()  # each overlay document's JSON, made once (storage/docbytes.py)
 
     def exists(self) -> bool:
         return self.overlay_path.exists() or self.journal_path.exists()
@@ -153,6 +160,7 @@ class TenantFiles:
         """(overlay state, journal changes in order); either may be empty. Cuts off a torn last journal
         record; raises WorldDamaged for anything else that cannot be read."""
         self.close()
+        self.docbytes.clear()
         self.lines, self.legacy, self.torn, self.broken = 0, False, None, None
         return self._read_overlay(), self._read_journal()
 
@@ -230,7 +238,7 @@ class TenantFiles:
             self._size = os.fstat(self._fd).st_size
             if self._size == 0:
                 self._write(writejournal.encode({"generation": self.generation}))
-        self._write(writejournal.encode(changes))
+        self._write(writejournal.line(self.docbytes.transaction(changes)))
         if self.fsync:
             os.fsync(self._fd)
         self.lines += 1
@@ -266,13 +274,12 @@ class TenantFiles:
     def write_overlay(self, state: dict) -> None:
         """Replace the overlay with `state` (a world's own_state) and empty the journal."""
         generation = self.generation + 1
-        data = state_data(state)  # never empty: `_tables` is always there
-        body = _dumps(data)
+        body = self.docbytes.overlay(state)  # _dumps(state_data(state)) in pieces, from each document's JSON
         marker = {"generation": generation, "checksum": _overlay_checksum(generation, body)}
-        # The file is `_dumps({**data, GENERATION_TABLE: {"1": marker}})`, built from `body` instead of dumping
-        # every document a second time (the dump was most of a compaction, and a compaction stalls its world).
+        # The file is `_dumps({**state_data(state), GENERATION_TABLE: {"1": marker}})`: the body's closing
+        # brace becomes the generation table's entry (state_data is never empty: `_tables` is always there).
         tail = _dumps({GENERATION_TABLE: {"1": marker}})
-        write_atomically(self.overlay_path, body[:-1] + b"," + tail[1:])
+        write_atomically(self.overlay_path, [*body[:-1], b"," + tail[1:]])
         self.generation = generation  # from here the old journal is stale, even if deleting it fails
         self.legacy = False
         self._truncate_journal()
@@ -290,4 +297,5 @@ class TenantFiles:
 
     def destroy(self) -> None:
         self.close()
+        self.docbytes.clear()
         shutil.rmtree(self.directory, ignore_errors=True)

@@ -18,7 +18,11 @@ PREFIX = 9  # 8 hex digits and a space
 
 
 def encode(record) -> bytes:
-    body = json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode()
+    return line(json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode())
+
+
+def line(body: bytes) -> bytes:
+    """A journal line around `body`, a record's JSON (see storage/docbytes.py)."""
     return b"%08x " % zlib.crc32(body) + body + b"\n"
 
 
