@@ -74,6 +74,7 @@ $(JAVA) $(NPM):
 	else echo "The benchmark's peers need Java and npm: sudo apt-get install default-jre-headless nodejs npm"; exit 1; fi
 
 bench: install $(WRK) $(JAVA) $(NPM) $(HAPROXY)
+	$(PY) -m pip install --quiet "pyinstrument>=5,<6"  # bench/hot_path.py's profile of one request
 	$(PY) bench/run.py
 
 lint: install-test

@@ -1,4 +1,5 @@
-"""Part 5: the peers side by side: one GET of the verify path, the same JSON body, wrk -t2 -c16, loopback only.
+"""Part 5: the peers side by side: one GET of the verify path, the same JSON body, wrk -t2 -c16 (the median of
+3 runs of 5 s after a 1 s warm-up), loopback only.
 
 Peers (installed on first use under bench/.peers, never committed): WireMock standalone (npm `wiremock`
 carries the jar; Debian's Java runs it), json-server 0.17 (stateful, one record), Prism (mocking this

@@ -85,7 +85,7 @@ def run_part(part: str, data: str, runs: int | None, quick: bool) -> dict:
     if part == "scale":
         return scale.run(runs=runs or 3, data=data)
     if part == "peers":
-        return peers.run(runs=1, seconds=2 if quick else 5)
+        return peers.run(runs=1 if quick else 3, seconds=2 if quick else 5)
     if part == "cluster":
         return cluster.run(runs=runs or 3, seconds=2 if quick else 5)
     raise SystemExit(f"unknown part {part!r}")
