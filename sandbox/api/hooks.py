@@ -5,7 +5,8 @@ public profile's cap) and hold it (it cannot expire mid-request), maybe sweeping
 the admin token on /sandbox/*; then, after `authenticate_first`, apply `Prefer` (delay, then code) on
 Connect and OpenEyes paths, for an authenticated caller only. The delay sleeps here, before the view
 runs and before any world lock is taken, so a slow simulated response never holds up another client.
-After the view: rate-limit headers, then the journal entry; on teardown the tenant is released.
+After the view: rate-limit headers, then the journal entry (api/journaling.py); on teardown the tenant is
+released.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from __future__ import annotations
 import hmac
 import ipaddress
 import json
-import logging
 import re
 import time
 from functools import partial
@@ -30,13 +30,11 @@ from ..runtime.expiry import IdleSweeper
 from ..runtime.ratelimit import RateLimiter
 from ..runtime.simulation import QUERY_PARAMETER, parse, simulated_error
 from ..runtime.throttle import LoginThrottle
-from ..storage.journal import Journals, body_excerpt, query_excerpt
+from ..storage.journal import Journals
 from ..storage.snapshots import Snapshots
 from . import auth, openeyes
 from .context import current, end_call, sandbox, tenant, world
-from .exchanges import record_exchange
-
-log = logging.getLogger(__name__)
+from .journaling import record_in_journal
 
 CONNECT_PREFIX = "/api/v1/connect/"
 OPENEYES_PREFIX = "/api/v1/patient/"
@@ -46,8 +44,6 @@ OPEN_CONTROLS = ("/sandbox/health",)  # no admin token needed: readiness checks
 # token; every other control works for whoever holds the tenant name (docs/hosted.md classes every route).
 # None exists yet: every control of today and of this wave acts on its own tenant only.
 GLOBAL_CONTROLS = ("/sandbox/admin/",)
-UNJOURNALED = ("/sandbox/requests", "/sandbox/health")  # reading the journal must not fill it; polling is noise
-FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 REQUEST_ID_HEADER = "X-Request-Id"
 CLIENT_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")  # anything else: the server's own id instead
 OPENEYES_BODIES = {401: "401 Unauthorized", 403: "403 Forbidden"}
@@ -247,33 +243,6 @@ def add_rate_limit_headers(response):
     return response
 
 
-def record_in_journal(response):
-    request, g, services = current()
-    path = request.path
-    if "held" not in g or not path.startswith(("/api/", CONTROLS_PREFIX)) or path.rstrip("/") in UNJOURNALED:
-        return response
-    try:
-        claims = g.get("claims") or {}
-        entry = services.extras["journals"](g.held).record(entry_id=g.get("journal_id"), entry={
-            "at": clock.isoformat(clock.now(world())),
-            "method": request.method,
-            "path": path,
-            "query": query_excerpt(request.query_string.decode("utf-8", "replace")),
-            "status": response.status_code,
-            "client_id": claims.get("client_id"),
-            "request_id": g.get("request_id"),
-            "duration_ms": round((time.perf_counter() - g.started) * 1000, 3),
-            "request_body": _request_body(request, services),
-            **({"fault": g.fault} if "fault" in g else {}),  # an armed fault this request met (api/faults.py)
-            "response_body": None if response.is_streamed or response.direct_passthrough
-            else body_excerpt(response.get_data(), ours=True),
-        })
-        record_exchange(response, entry, request, g, services)  # what the integration report grades (GET /sandbox/report)
-    except Exception:  # the journal is a debugging aid: never fail the request over it
-        log.exception("could not journal %s %s", request.method, path)
-    return response
-
-
 def add_request_id(response):
     """Every response names its request; a 204 also loses the Content-Type Flask gives it (no body to type)."""
     _request, g, services = current()
@@ -282,18 +251,6 @@ def add_request_id(response):
     if response.status_code in (204, 304):
         response.headers.pop("Content-Type", None)
     return response
-
-
-def _request_body(request, services) -> str | None:
-    if not request.content_length and "chunked" not in request.headers.get("Transfer-Encoding", "").lower():
-        # No body (RFC 9112 §6.3). Reading anyway would wait on the server's input stream for nothing:
-        # granian marks input as terminated, so werkzeug reads it to its end, a round trip per request.
-        return None
-    if request.mimetype in FORM_TYPES:
-        return body_excerpt(b"", request.form.to_dict())
-    if request.content_length and request.content_length > int(services.settings["MAX_CONTENT_LENGTH"]):
-        return None  # refused as 413: never read it
-    return body_excerpt(request.get_data(cache=True))
 
 
 def end_request(_exc=None) -> None:
