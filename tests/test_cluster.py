@@ -26,8 +26,6 @@ from opescare_sandbox.cluster.haproxy import PROXY_ERRORS, haproxy_binary
 from tests.conftest import DEMO_CLIENT
 from tests.live_server import free_port
 
-pytestmark = pytest.mark.xdist_group("cluster")
-
 ROOT = Path(__file__).resolve().parent.parent
 TENANTS = [f"cl-{n:02d}" for n in range(50)]
 STARTUP_SECONDS = 90

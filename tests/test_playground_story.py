@@ -20,9 +20,9 @@ from werkzeug.serving import make_server
 from opescare_sandbox import create_app
 from tests.test_playground_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, execute, open_operation
 
-# One story: the tests run in file order on one xdist worker, each after the state the one before left
-# (the clock-jump test verifies the Health ID the first test registered).
-pytestmark = pytest.mark.xdist_group("playground_story")
+# One story: the tests run in file order on one xdist worker (make test: --dist loadfile), each after the state
+# the one before left (the clock-jump test verifies the Health ID the first test registered).
+WALKED: list[str] = []  # the Health ID the walk registered, in this process
 
 WAIT_MS = 15_000  # liveness bound for anything the page waits for
 
@@ -93,6 +93,7 @@ def test_a_fresh_visitor_walks_the_story_to_a_signed_event_in_the_inbox(page, li
     status, body = execute(open_operation(page, "post", "/api/v1/connect/patients/resolve"))
     assert status == "201" and '"display_name": "Marie F."' in body, body
     health_id = json.loads(body)["health_id"]
+    WALKED.append(health_id)
 
     # The examples chain: no field is typed but the push's Idempotency-Key (a header with no example).
     grant = open_operation(page, "post", "/api/v1/connect/patient/{health_id}/consent/grant")
@@ -166,6 +167,7 @@ def test_openeyes_without_credentials_answers_401_on_the_page_and_with_them_200(
 
 
 def test_a_clock_jump_asks_first_and_the_page_keeps_working(page, live_url):
+    assert WALKED, "the walk did not run before this test in this process: keep the file on one worker, in order"
     open_reference(page, live_url)
     page.dialogs.clear()
     page.locator("button", has_text="Clock +1 h").click()
