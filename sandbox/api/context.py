@@ -43,9 +43,13 @@ class Call(NamedTuple):
 _call: contextvars.ContextVar[Call | None] = contextvars.ContextVar("opescare_sandbox_call", default=None)
 
 
+def _resolve() -> Call:
+    return Call(request._get_current_object(), g._get_current_object(), current_app.extensions["opescare_sandbox"])
+
+
 def begin_call() -> None:
     """First before-request hook: resolve the proxies once for this request (reset by `end_call`)."""
-    real = Call(request._get_current_object(), g._get_current_object(), current_app.extensions["opescare_sandbox"])
+    real = _resolve()
     real.g.call_token = _call.set(real)
 
 
@@ -63,9 +67,7 @@ def current() -> Call:
     """The request's real objects: from `begin_call`, else (outside the hooks: a CLI command, a test's own
     request context) resolved through Flask's proxies now."""
     call = _call.get()
-    if call is None:
-        return Call(request._get_current_object(), g._get_current_object(), current_app.extensions["opescare_sandbox"])
-    return call
+    return _resolve() if call is None else call
 
 
 def sandbox() -> Sandbox:

@@ -15,10 +15,11 @@ from .context import Call, required_scopes, world
 RECORDS_WITH_LABS = ("all", "lab_results")
 
 
-def record_exchange(response, entry: dict, request, g, services) -> None:
+def record_exchange(response, entry: dict, call: Call) -> None:
     """After the journal entry `entry` is written: the same request, as the report's checks read it.
 
-    `request`, `g` and `services` are the request's real objects (api/context.py: no proxy per use)."""
+    `call` holds the request's real objects (api/context.py: no proxy per use)."""
+    request, g, services = call
     if not request.path.startswith("/api/") or request.method == "OPTIONS":
         return
     claims = g.get("claims") or _refused_token_claims(request)
@@ -34,7 +35,7 @@ def record_exchange(response, entry: dict, request, g, services) -> None:
         status=response.status_code, error=answer.get("error") if isinstance(answer, dict) else None,
         retry_after=_number(response.headers.get("Retry-After")), fault=bool(g.get("simulated") or g.get("fault")),
         jti=claims.get("jti"), scopes=tuple(claims.get("scopes") or ()),
-        required_scopes=_required_scopes(request, services), issued=issued, token_exp=claims.get("exp"),
+        required_scopes=_required_scopes(call), issued=issued, token_exp=claims.get("exp"),
         now=clock.now_ts(world()),
         idempotency_key=request.headers.get("Idempotency-Key"),
         body_sha256=hashlib.sha256(body).hexdigest() if body else None,
@@ -86,8 +87,9 @@ def _client_of_token_request(request) -> str | None:
     return request.form.get("client_id") or _request_json(request).get("client_id")
 
 
-def _required_scopes(request, services) -> tuple[str, ...]:
-    scopes = tuple(required_scopes(Call(request, None, services)) or ())
+def _required_scopes(call: Call) -> tuple[str, ...]:
+    request = call.request
+    scopes = tuple(required_scopes(call) or ())
     if request.path.endswith("/records") and request.args.get("type", "all") in RECORDS_WITH_LABS:
         scopes += ("lab:results:read",)  # lab results are what the call is about (all includes them)
     return scopes

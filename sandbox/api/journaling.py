@@ -21,7 +21,8 @@ FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
 def record_in_journal(response):
-    request, g, services = current()
+    call = current()
+    request, g, services = call
     path = request.path
     if "held" not in g or not path.startswith(("/api/", CONTROLS_PREFIX)) or path.rstrip("/") in UNJOURNALED:
         return response
@@ -41,7 +42,7 @@ def record_in_journal(response):
             "response_body": None if response.is_streamed or response.direct_passthrough
             else body_excerpt(response.get_data(), ours=True),
         })
-        record_exchange(response, entry, request, g, services)  # what the integration report grades (GET /sandbox/report)
+        record_exchange(response, entry, call)  # what the integration report grades (GET /sandbox/report)
     except Exception:  # the journal is a debugging aid: never fail the request over it
         log.exception("could not journal %s %s", request.method, path)
     return response
