@@ -15,6 +15,7 @@ from datetime import datetime
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 from . import testing_journal
+from .api.context import OPENEYES_PREFIX, TENANT_HEADER  # noqa: F401 (testing_clients imports them from here)
 from .app import create_app
 from .domain import clock, deliveries, scenarios, tokens
 from .domain.seed import load_fixtures
@@ -24,8 +25,6 @@ from .storage.worlds import DEFAULT_TENANT, WorldStore
 DEMO_CLIENT_ID = "demo_dev_sandbox"
 DEMO_CLIENT_SECRET = "demo_secret_sandbox_2026"
 OPENEYES_AUTH = ("api_user", "password")  # the published OpenEyes sandbox user (role OprnApi)
-OPENEYES_PREFIX = "/api/v1/patient/"
-TENANT_HEADER = "X-Sandbox-Tenant"
 TOKEN_MARGIN = 60  # seconds: a cached token is handed out only while it has at least this long to live
 
 

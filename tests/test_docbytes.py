@@ -30,7 +30,7 @@ def test_transactions_and_overlays_match_json_dumps_of_the_whole_over_many_write
         if step % 50 == 49:
             state = {name: {"docs": dict(docs), "removed": sorted(rng.sample(range(50, 60), 2)), "next_id": 99}
                      for name, docs in tables.items()}
-            assert b"".join(cache.overlay(state)) == persistence._dumps(persistence.state_data(state))
+            assert b"".join(cache.overlay(state)) == dumps(persistence.state_data(state))
 
 
 def test_a_replaced_document_is_serialised_again_even_under_the_same_id():
@@ -51,8 +51,8 @@ def test_the_overlay_file_is_the_json_of_the_whole_and_reads_back_and_journal_li
     state = {"patients": {"docs": {1: {"name": "Élodie"}}, "removed": [], "next_id": 2}}
     files.write_overlay(state)
     data = persistence.state_data(state)
-    marker = {"generation": 1, "checksum": persistence._overlay_checksum(1, persistence._dumps(data))}
-    assert files.overlay_path.read_bytes() == persistence._dumps({**data, persistence.GENERATION_TABLE: {"1": marker}})
+    marker = {"generation": 1, "checksum": persistence._overlay_checksum(1, dumps(data))}
+    assert files.overlay_path.read_bytes() == dumps({**data, persistence.GENERATION_TABLE: {"1": marker}})
     again = persistence.TenantFiles(tmp_path)
     overlay, journal = again.load()
     assert overlay["patients"]["docs"] == {1: {"name": "Élodie"}} and journal == []

@@ -20,6 +20,9 @@ from ..errors import DuplicateTenantHeader, InvalidRequest
 from ..storage.worlds import DEFAULT_TENANT, WorldStore
 
 TENANT_HEADER = "X-Sandbox-Tenant"
+CONNECT_PREFIX = "/api/v1/connect/"
+OPENEYES_PREFIX = "/api/v1/patient/"
+CONTROLS_PREFIX = "/sandbox/"
 
 
 @dataclass

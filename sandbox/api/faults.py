@@ -23,10 +23,8 @@ from ..domain import clock
 from ..errors import SPECIFIC_ERRORS, ConsentRequired
 from ..runtime.faults import FaultBoard, board_of
 from ..runtime.simulation import simulated_error
-from .context import current, sandbox, tenant, world
+from .context import CONNECT_PREFIX, OPENEYES_PREFIX, current, sandbox, tenant, world
 
-CONNECT_PREFIX = "/api/v1/connect/"
-OPENEYES_PREFIX = "/api/v1/patient/"
 DROP_KEY = "opescare_sandbox.drop"  # set in the WSGI environ of a request whose connection is to be dropped
 DROPPED_MESSAGE = "Remote end closed connection without response (an armed fault: drop)"
 DROPPED_STATUS = 499  # what the journal records for a dropped request (nginx's "client closed request")
@@ -42,13 +40,13 @@ def apply_armed_fault(client_id: str | None = None, openeyes_failure=None):
     Returns None (no fault, or a delay already slept) or a response to send instead of the view's; raises the
     documented error for a status fault. `openeyes_failure(status)` renders OpenEyes' own 401/403 bodies.
     """
-    request, g, services = current()
+    request, g, _services = current()
     openeyes = request.path.startswith(OPENEYES_PREFIX)
     if not (openeyes or request.path.startswith(CONNECT_PREFIX)) or "fault" in g:
         return None
     if openeyes and openeyes_failure is None:
         return None  # OpenEyes authenticates in its view (HTTP Basic), which calls again once the user is known
-    board = board_of(services.extras, services.store)
+    board = fault_board()
     if not board.holds(tenant()):
         return None
     client_id = client_id or (g.get("claims") or {}).get("client_id")

@@ -33,12 +33,9 @@ from ..runtime.throttle import LoginThrottle
 from ..storage.journal import Journals
 from ..storage.snapshots import Snapshots
 from . import auth, openeyes
-from .context import current, end_call, sandbox, tenant, world
+from .context import CONNECT_PREFIX, CONTROLS_PREFIX, OPENEYES_PREFIX, current, end_call, sandbox, tenant, world
 from .journaling import record_in_journal
 
-CONNECT_PREFIX = "/api/v1/connect/"
-OPENEYES_PREFIX = "/api/v1/patient/"
-CONTROLS_PREFIX = "/sandbox/"
 OPEN_CONTROLS = ("/sandbox/health",)  # no admin token needed: readiness checks
 # Public profile: controls that act beyond the caller's tenant live under this prefix and need the admin
 # token; every other control works for whoever holds the tenant name (docs/hosted.md classes every route).

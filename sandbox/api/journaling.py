@@ -10,12 +10,11 @@ import time
 
 from ..domain import clock
 from ..storage.journal import body_excerpt, query_excerpt
-from .context import current, world
+from .context import CONTROLS_PREFIX, current, world
 from .exchanges import record_exchange
 
 log = logging.getLogger(__name__)
 
-CONTROLS_PREFIX = "/sandbox/"
 UNJOURNALED = ("/sandbox/requests", "/sandbox/health")  # reading the journal must not fill it; polling is noise
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 

@@ -6,10 +6,12 @@ Documents are immutable (a write replaces a document, never edits it: `storage/s
 the journal line already made for a document stay right for as long as that very object is the one in the
 table: the cache checks identity, not just the id. JSON is compositional (an object's text inside a larger
 value is its text alone, with the same separators), so the lines and files built from cached pieces are
-byte for byte what `json.dumps` of the whole gives; tests/test_store.py compares them.
+byte for byte what `json.dumps` of the whole gives; tests/test_docbytes.py compares them. `dumps` is the one
+JSON form of every tenant file (journal lines, overlays).
 
-Memory: one bytes object per overlay document, dropped when the document leaves the overlay (a removal,
-the next compaction, a reset): about the size of the overlay file, per disk-backed tenant.
+Memory: one bytes object per overlay document, about the size of the overlay file per disk-backed tenant. A
+removal drops its entry; entries a reset or a replacement left behind are pruned at a compaction once they
+outnumber the overlay's documents.
 """
 
 from __future__ import annotations

@@ -34,7 +34,7 @@ from tinydb import Storage, TinyDB
 
 from ..errors import WorldDamaged
 from . import writejournal
-from .docbytes import DocumentBytes
+from .docbytes import DocumentBytes, dumps
 from .tables import TABLES
 
 log = logging.getLogger(__name__)
@@ -57,7 +57,7 @@ class AtomicJSONStorage(Storage):
             return None
 
     def write(self, data) -> None:
-        write_atomically(self.path, json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode())
+        write_atomically(self.path, dumps(data))
 
     def close(self) -> None:
         pass
@@ -77,10 +77,6 @@ def write_atomically(path: Path, payload: bytes | list[bytes]) -> None:
         os.fsync(dir_fd)
     finally:
         os.close(dir_fd)
-
-
-def _dumps(data) -> bytes:
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 def _overlay_checksum(generation: int, body: bytes | list[bytes]) -> int:
@@ -189,7 +185,7 @@ class TenantFiles:
             self.generation = marker.get("generation", 0)
             if "checksum" in marker or set(marker) - {"generation"}:
                 if set(marker) != {"generation", "checksum"} or \
-                        _overlay_checksum(self.generation, _dumps(data)) != marker["checksum"]:
+                        _overlay_checksum(self.generation, dumps(data)) != marker["checksum"]:
                     raise ValueError("checksum mismatch")
             else:
                 self.legacy = True
@@ -274,11 +270,11 @@ class TenantFiles:
     def write_overlay(self, state: dict) -> None:
         """Replace the overlay with `state` (a world's own_state) and empty the journal."""
         generation = self.generation + 1
-        body = self.docbytes.overlay(state)  # _dumps(state_data(state)) in pieces, from each document's JSON
+        body = self.docbytes.overlay(state)  # dumps(state_data(state)) in pieces, from each document's JSON
         marker = {"generation": generation, "checksum": _overlay_checksum(generation, body)}
-        # The file is `_dumps({**state_data(state), GENERATION_TABLE: {"1": marker}})`: the body's closing
+        # The file is `dumps({**state_data(state), GENERATION_TABLE: {"1": marker}})`: the body's closing
         # brace becomes the generation table's entry (state_data is never empty: `_tables` is always there).
-        tail = _dumps({GENERATION_TABLE: {"1": marker}})
+        tail = dumps({GENERATION_TABLE: {"1": marker}})
         write_atomically(self.overlay_path, [*body[:-1], b"," + tail[1:]])
         self.generation = generation  # from here the old journal is stale, even if deleting it fails
         self.legacy = False

@@ -13,12 +13,14 @@ import re
 import zlib
 from dataclasses import dataclass, field
 
+from .docbytes import dumps
+
 _CHECKED = re.compile(rb"[0-9a-f]{8} ")
 PREFIX = 9  # 8 hex digits and a space
 
 
 def encode(record) -> bytes:
-    return line(json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode())
+    return line(dumps(record))
 
 
 def line(body: bytes) -> bytes:
